@@ -1,0 +1,84 @@
+// Output of architecture recognition; the `model` object of the result schemas (DESIGN.md).
+
+export type ModelFamily =
+  | 'timm-vit'
+  | 'deit'
+  | 'deit-distilled'
+  | 'mae'
+  | 'beit'
+  | 'simmim'
+  | 'hf-vit'
+  | 'torchvision-vit'
+  | 'swin'
+  | 'onnx-graph'
+  | 'unknown';
+
+export type HeadsSource = 'override' | 'config' | 'checkpoint-args' | 'model-name' | 'dim/64' | 'unknown';
+
+/** Fields named as in the `model` object of `model-lens/analysis@1`. */
+export interface ModelSummary {
+  file: string;
+  format: string;
+  family: ModelFamily;
+  layers: number | null;
+  heads: number | null;
+  headsSource: HeadsSource;
+  dim: number | null;
+  patchSize: [number, number] | null;
+  imageSize: [number, number] | null;
+  specialTokens: number | null;
+  params: number;
+  /** Dominant floating dtype, e.g. "F32"; "mixed" lists in `dtypes`. */
+  dtype: string;
+  dtypes: Record<string, number>;
+  /** Swin: stages, window size, etc. */
+  details?: Record<string, unknown>;
+  /** Why the model is not analyzable, when it is not. */
+  notAnalyzable?: string;
+}
+
+/** Per-block tensor names of a standard pre-norm ViT block, after recognition. */
+export interface VitBlockWeights {
+  ln1W: string; ln1B: string;
+  /** Fused qkv [3D, D] (timm, torchvision in_proj, BEiT) ... */
+  qkvW?: string; qkvB?: string;
+  /** ... or separate projections (HF). */
+  qW?: string; qB?: string; kW?: string; kB?: string; vW?: string; vB?: string;
+  projW: string; projB: string;
+  ln2W: string; ln2B: string;
+  fc1W: string; fc1B: string;
+  fc2W: string; fc2B: string;
+  /** Layer scale (BEiT `gamma_1/2`, timm `ls1.gamma/ls2.gamma`). */
+  gamma1?: string; gamma2?: string;
+  /** BEiT relative position bias table [(2Wh-1)(2Ww-1)+3, H]. */
+  relPosTable?: string;
+}
+
+/** Everything the graph builder needs to rebuild the forward pass from weights. */
+export interface VitSpec {
+  family: ModelFamily;
+  layers: number;
+  heads: number;
+  dim: number;
+  mlpDim: number;
+  inChans: number;
+  patchSize: [number, number];
+  imageSize: [number, number];
+  /** Tokens before the patch tokens (CLS, distillation). */
+  specialTokens: number;
+  lnEps: number;
+  /** Input normalisation (checkpoint config when known, else ImageNet). */
+  mean: [number, number, number];
+  std: [number, number, number];
+  weights: {
+    patchW: string;
+    patchB?: string;
+    clsToken?: string;
+    distToken?: string;
+    /** Absolute position embedding [1, T, D] (or [T, D]); absent for BEiT with relative bias only. */
+    posEmbed?: string;
+    /** BEiT shared relative position bias table, when not per layer. */
+    sharedRelPosTable?: string;
+    blocks: VitBlockWeights[];
+  };
+}
