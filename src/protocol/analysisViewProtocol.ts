@@ -1,0 +1,80 @@
+// Messages between the analysis panel (extension host) and the analysis view (webview), carried by the
+// RPC of rpc.ts over postMessage. The host validates everything the webview sends (src/host/analysisMessages.ts).
+import type { AnalysisResult } from '../core/resultSchema';
+
+/** Method names; `view→host` ones are validated by the host before use. */
+export const ANALYSIS_VIEW_METHODS = {
+  /** view→host note: the page has loaded and wants the current state (params: {}). */
+  ready: 'analysisView/ready',
+  /** host→view note: the whole state to display (params: AnalysisViewState). */
+  show: 'analysisView/show',
+  /** host→view note: per-batch progress of the running job (params: AnalysisProgress). */
+  progress: 'analysisView/progress',
+  /** view→host note: the user pressed Cancel (params: {}). */
+  cancel: 'analysisView/cancel',
+  /** view→host note: run the analysis again, bypassing the cache (params: {}). */
+  rerun: 'analysisView/rerun',
+  /** view→host note: reveal the Model Lens output channel (params: {}). */
+  showLog: 'analysisView/showLog',
+  /** view→host request: save an export through a save dialog (params: ExportRequest → ExportResponse). */
+  export: 'analysisView/export',
+} as const;
+
+/** Metric names that can be exported as CSV. */
+export type CsvMetric = 'attentionDistance' | 'headDiversity' | 'cka' | 'crossCka';
+export const CSV_METRICS: readonly CsvMetric[] = ['attentionDistance', 'headDiversity', 'cka', 'crossCka'];
+
+/** Chart ids, also used for PNG file names. */
+export type ChartId =
+  | 'attention-distance'
+  | 'head-diversity'
+  | 'cka'
+  | 'cka-b'
+  | 'cross-cka';
+export const CHART_IDS: readonly ChartId[] = ['attention-distance', 'head-diversity', 'cka', 'cka-b', 'cross-cka'];
+
+/** Where the job is; `idle` before the first request. */
+export type AnalysisPhase = 'running' | 'done' | 'error' | 'cancelled';
+
+/** One progress step of the running job. */
+export interface AnalysisProgress {
+  /** Batches (or steps) done so far. */
+  done: number;
+  /** Total batches (or steps); 0 when not yet known. */
+  total: number;
+  /** Short stage label, e.g. "Reading weights", "Batch 3/8". */
+  stage: string;
+}
+
+/** What the view shows; also what the view persists with setState and the serializer restores. */
+export interface AnalysisViewState {
+  /** Panel identity: the checkpoint path, or "A\u0000B" for a comparison. */
+  key: string;
+  /** Checkpoint paths: one, or two for a comparison. */
+  files: string[];
+  /** Panel title (file names). */
+  title: string;
+  phase: AnalysisPhase;
+  progress?: AnalysisProgress;
+  result?: AnalysisResult;
+  error?: { code: string; message: string };
+  /** True when the result came from the cache. */
+  cached?: boolean;
+}
+
+/** Export one artefact of the shown result. */
+export type ExportRequest =
+  | { format: 'json' }
+  | { format: 'csv'; metric: CsvMetric }
+  | { format: 'png'; chart: ChartId; dataUrl: string };
+
+/** Answer to an ExportRequest: `path` when the user saved a file. */
+export interface ExportResponse {
+  saved: boolean;
+  path?: string;
+}
+
+/** The data: URL prefix of a PNG export. */
+export const PNG_DATA_URL_PREFIX = 'data:image/png;base64,';
+/** Upper bound on a PNG export's data: URL length (chars); a chart canvas is far smaller. */
+export const MAX_PNG_DATA_URL_CHARS = 24 * 1024 * 1024;

@@ -1,0 +1,332 @@
+// The paper's three charts on chart.js: per-head dots with per-layer means (Fig. 2 and 3 style) and a
+// layer×layer CKA heatmap with a colour scale (Fig. 4 style). Only the controllers used are registered.
+import type { Chart, ChartConfiguration, Plugin, TooltipItem } from 'chart.js' with { 'resolution-mode': 'import' };
+import type { MetricBlock } from '../src/core/resultSchema';
+import { headPoints, layerPoints, matrixCells, matrixCols, scaleColor, suggestedMax, viridis, type HeadPoint, type LayerPoint, type MatrixCell } from './analysisData';
+import { withAlpha, type ChartTheme } from './analysisTheme';
+
+type ChartClass = typeof import('chart.js', { with: { 'resolution-mode': 'import' } }).Chart;
+
+// chart.js ships as an ES module and this file type-checks as CommonJS, so the registered Chart class
+// comes from analysisChartLib.mts through import(); esbuild inlines it (nothing is fetched at run time).
+async function loadLib(): Promise<ChartClass> {
+  const lib = await import('./analysisChartLib.mjs');
+  return lib.Chart;
+}
+
+let chartClass: ChartClass | undefined;
+
+/** Loads and registers the chart controllers this view uses (scatter, line, matrix); call before createChart. */
+export async function loadCharts(): Promise<void> {
+  chartClass ??= await loadLib();
+}
+
+/** One model's series on a per-head chart. */
+export interface MetricSeries {
+  label: string;
+  block: MetricBlock;
+  color: string;
+}
+
+/** Options of a per-head metric chart. */
+export interface MetricChartOptions {
+  title: string;
+  yTitle: string;
+  unit: string;
+  /** Decimals in tooltips. */
+  digits: number;
+  series: MetricSeries[];
+  /** Fig. 2 draws the layer mean as a line, Fig. 3 as large dots. */
+  meanStyle: 'line' | 'dots';
+  theme: ChartTheme;
+}
+
+/** Options of a heatmap. */
+export interface MatrixChartOptions {
+  title: string;
+  matrix: number[][];
+  xTitle: string;
+  yTitle: string;
+  /** What a cell's value is, for the tooltip and the scale title ("CKA"). */
+  valueLabel: string;
+  min: number;
+  max: number;
+  theme: ChartTheme;
+}
+
+/** Marks which dataset holds what, so tests and tooltips can tell heads from means. */
+export type DatasetRole = 'heads' | 'mean';
+
+// Paints the canvas background so exported PNGs are not transparent (identical to the page on screen).
+function backgroundPlugin(theme: ChartTheme): Plugin {
+  return {
+    id: 'mlBackground',
+    beforeDraw(chart) {
+      const { ctx, width, height } = chart;
+      ctx.save();
+      ctx.fillStyle = theme.background;
+      ctx.fillRect(0, 0, width, height);
+      ctx.restore();
+    },
+  };
+}
+
+const SCALE_BAR_SPACE = 78;
+
+// Draws the colour scale to the right of a heatmap: a vertical gradient with ticks, part of the canvas
+// so that it is in the exported PNG too.
+function colorScalePlugin(o: MatrixChartOptions): Plugin {
+  return {
+    id: 'mlColorScale',
+    afterDraw(chart) {
+      const area = chart.chartArea;
+      if (!area) return;
+      const { ctx } = chart;
+      const barW = 14;
+      const x = area.right + 14;
+      const top = area.top;
+      const h = area.bottom - area.top;
+      ctx.save();
+      const steps = 64;
+      for (let i = 0; i < steps; i++) {
+        const t = 1 - (i + 0.5) / steps;
+        const [r, g, b] = viridis(t);
+        ctx.fillStyle = `rgb(${r}, ${g}, ${b})`;
+        ctx.fillRect(x, top + (h * i) / steps, barW, h / steps + 0.5);
+      }
+      ctx.strokeStyle = o.theme.border;
+      ctx.lineWidth = 1;
+      ctx.strokeRect(x + 0.5, top + 0.5, barW - 1, h - 1);
+      ctx.fillStyle = o.theme.foreground;
+      ctx.font = `${Math.max(11, o.theme.fontSize - 1)}px ${o.theme.fontFamily}`;
+      ctx.textBaseline = 'middle';
+      ctx.textAlign = 'left';
+      const ticks = 5;
+      for (let i = 0; i < ticks; i++) {
+        const f = i / (ticks - 1);
+        const v = o.max - f * (o.max - o.min);
+        const y = top + f * h;
+        ctx.fillRect(x + barW, Math.round(y) - 0.5, 4, 1);
+        ctx.fillText(v.toFixed(2), x + barW + 7, y);
+      }
+      ctx.restore();
+    },
+  };
+}
+
+function fontOf(theme: ChartTheme, delta = 0, weight?: 'bold'): { family: string; size: number; weight?: 'bold' } {
+  return weight ? { family: theme.fontFamily, size: theme.fontSize + delta, weight } : { family: theme.fontFamily, size: theme.fontSize + delta };
+}
+
+function layerAxis(theme: ChartTheme, layers: number, title: string, reverse = false): Record<string, unknown> {
+  return {
+    type: 'linear',
+    min: 0.5,
+    max: layers + 0.5,
+    reverse,
+    offset: false,
+    title: { display: true, text: title, color: theme.foreground, font: fontOf(theme, 0, 'bold') },
+    // One tick per whole layer; chart.js would otherwise put them at the half-layer bounds.
+    afterBuildTicks: (axis: { ticks: { value: number }[] }) => {
+      axis.ticks = Array.from({ length: layers }, (_, i) => ({ value: i + 1 }));
+    },
+    ticks: { color: theme.foreground, font: fontOf(theme, -1), autoSkip: true, maxRotation: 0 },
+    // Grid lines between layers, so each layer's dots sit in their own band.
+    grid: { color: theme.grid, offset: true, drawTicks: true, tickLength: 4 },
+    border: { color: theme.border },
+  };
+}
+
+function tooltipStyle(theme: ChartTheme): Record<string, unknown> {
+  return {
+    backgroundColor: theme.kind === 'dark' || theme.kind === 'high-contrast' ? 'rgba(30,30,30,0.95)' : 'rgba(255,255,255,0.97)',
+    titleColor: theme.foreground,
+    bodyColor: theme.foreground,
+    borderColor: theme.border,
+    borderWidth: 1,
+    titleFont: fontOf(theme, 0, 'bold'),
+    bodyFont: fontOf(theme, 0),
+    padding: 8,
+  };
+}
+
+/** The layer count shown on the x axis of a per-head chart. */
+function maxLayers(series: MetricSeries[]): number {
+  return series.reduce((m, s) => Math.max(m, s.block.perLayer.length, s.block.perHead.length), 1);
+}
+
+/** Horizontal offset of each model's dots in a comparison, so the two clouds do not hide each other. */
+export function seriesOffset(index: number, count: number): number {
+  if (count <= 1) return 0;
+  return (index - (count - 1) / 2) * 0.24;
+}
+
+/** Per-head metric chart: small dots for heads, line or large dots for the per-layer mean. */
+export function metricChartConfig(o: MetricChartOptions): ChartConfiguration {
+  const { theme } = o;
+  const layers = maxLayers(o.series);
+  const datasets: Record<string, unknown>[] = [];
+  o.series.forEach((s, i) => {
+    const off = seriesOffset(i, o.series.length);
+    const prefix = o.series.length > 1 ? `${s.label} · ` : '';
+    datasets.push({
+      type: 'scatter',
+      label: `${prefix}heads`,
+      mlRole: 'heads' as DatasetRole,
+      mlSeries: i,
+      data: headPoints(s.block, off),
+      backgroundColor: withAlpha(s.color, 0.45),
+      borderColor: withAlpha(s.color, 0.9),
+      borderWidth: 1,
+      pointRadius: 3.5,
+      pointHoverRadius: 6,
+      order: 2,
+    });
+    datasets.push({
+      type: o.meanStyle === 'line' ? 'line' : 'scatter',
+      label: `${prefix}layer mean`,
+      mlRole: 'mean' as DatasetRole,
+      mlSeries: i,
+      data: layerPoints(s.block, off),
+      backgroundColor: s.color,
+      borderColor: s.color,
+      borderWidth: o.meanStyle === 'line' ? 2.5 : 1.5,
+      pointRadius: o.meanStyle === 'line' ? 4.5 : 8,
+      pointHoverRadius: o.meanStyle === 'line' ? 7 : 10,
+      pointStyle: o.meanStyle === 'line' ? 'rectRot' : 'circle',
+      showLine: o.meanStyle === 'line',
+      fill: false,
+      tension: 0,
+      order: 1,
+    });
+  });
+  const allY = o.series.flatMap((s) => [...s.block.perHead.flat(), ...s.block.perLayer]);
+  const fmt = (v: number): string => `${v.toFixed(o.digits)} ${o.unit}`;
+  return {
+    type: 'scatter',
+    data: { datasets: datasets as never },
+    options: {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: true,
+      aspectRatio: 1.9,
+      devicePixelRatio: Math.max(2, typeof window !== 'undefined' ? window.devicePixelRatio || 1 : 1),
+      interaction: { mode: 'nearest', intersect: true },
+      layout: { padding: { top: 4, right: 12 } },
+      scales: {
+        x: layerAxis(theme, layers, 'Layer'),
+        y: {
+          type: 'linear',
+          beginAtZero: true,
+          suggestedMax: suggestedMax(allY.filter((v): v is number => typeof v === 'number')),
+          title: { display: true, text: o.yTitle, color: theme.foreground, font: fontOf(theme, 0, 'bold') },
+          ticks: { color: theme.foreground, font: fontOf(theme, -1) },
+          grid: { color: theme.grid },
+          border: { color: theme.border },
+        },
+      } as never,
+      plugins: {
+        title: { display: false, text: o.title, color: theme.foreground, font: fontOf(theme, 2, 'bold') },
+        legend: {
+          display: true,
+          position: 'top',
+          align: 'end',
+          labels: {
+            color: theme.foreground,
+            font: fontOf(theme, -1),
+            usePointStyle: true,
+            boxWidth: 8,
+            boxHeight: 8,
+            padding: 14,
+            // Model by model (heads, then mean), not in drawing order.
+            sort: (a: { datasetIndex?: number }, b: { datasetIndex?: number }) => (a.datasetIndex ?? 0) - (b.datasetIndex ?? 0),
+          },
+        },
+        tooltip: {
+          ...tooltipStyle(theme),
+          callbacks: {
+            title: (items: TooltipItem<'scatter'>[]) => {
+              const ds = items[0]?.dataset as unknown as { label?: string } | undefined;
+              return ds?.label ?? '';
+            },
+            label: (item: TooltipItem<'scatter'>) => {
+              const raw = item.raw as HeadPoint | LayerPoint;
+              return 'head' in raw ? `Layer ${raw.layer}, head ${raw.head}: ${fmt(raw.y)}` : `Layer ${raw.layer} mean: ${fmt(raw.y)}`;
+            },
+          },
+        } as never,
+      },
+    },
+    plugins: [backgroundPlugin(theme)],
+  };
+}
+
+/** Layer×layer heatmap with a fixed colour scale and the value on hover. */
+export function matrixChartConfig(o: MatrixChartOptions): ChartConfiguration {
+  const { theme } = o;
+  const rows = o.matrix.length;
+  const cols = matrixCols(o.matrix);
+  const gap = rows > 32 || cols > 32 ? 0 : 1;
+  return {
+    type: 'matrix',
+    data: {
+      datasets: [
+        {
+          label: o.title,
+          data: matrixCells(o.matrix),
+          backgroundColor: (ctx: { raw: unknown }) => scaleColor((ctx.raw as MatrixCell | undefined)?.v ?? NaN, o.min, o.max),
+          borderWidth: 0,
+          hoverBorderColor: theme.foreground,
+          hoverBorderWidth: 2,
+          width: ({ chart }: { chart: Chart }) => Math.max(1, (chart.chartArea?.width ?? 0) / Math.max(1, cols) - gap),
+          height: ({ chart }: { chart: Chart }) => Math.max(1, (chart.chartArea?.height ?? 0) / Math.max(1, rows) - gap),
+        },
+      ] as never,
+    },
+    options: {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: true,
+      // Roughly square cells: the plot area is cols:rows, plus room for the y axis and the colour scale.
+      aspectRatio: Math.min(2.5, Math.max(0.6, (cols / Math.max(1, rows)) * 1.18)),
+      devicePixelRatio: Math.max(2, typeof window !== 'undefined' ? window.devicePixelRatio || 1 : 1),
+      layout: { padding: { top: 6, right: SCALE_BAR_SPACE, left: 2 } },
+      scales: {
+        x: { ...layerAxis(theme, cols, o.xTitle), grid: { display: false }, position: 'bottom' },
+        y: { ...layerAxis(theme, rows, o.yTitle, true), grid: { display: false } },
+      } as never,
+      plugins: {
+        title: { display: false, text: o.title, color: theme.foreground, font: fontOf(theme, 2, 'bold') },
+        legend: { display: false },
+        tooltip: {
+          ...tooltipStyle(theme),
+          callbacks: {
+            title: () => o.title,
+            label: (item: TooltipItem<'matrix'>) => {
+              const c = item.raw as MatrixCell;
+              return `${o.yTitle} ${c.y} × ${o.xTitle} ${c.x}: ${o.valueLabel} = ${c.v.toFixed(4)}`;
+            },
+          },
+        } as never,
+      },
+    },
+    plugins: [backgroundPlugin(theme), colorScalePlugin(o)],
+  };
+}
+
+/** Creates a chart on a canvas. */
+export function createChart(canvas: HTMLCanvasElement, config: ChartConfiguration): Chart {
+  if (!chartClass) throw new Error('loadCharts() must finish before charts are created');
+  return new chartClass(canvas, config);
+}
+
+/** A PNG data: URL of the chart, with its title drawn in so the image explains itself. */
+export function chartPng(chart: Chart): string {
+  const title = chart.options.plugins?.title;
+  if (title) title.display = true;
+  chart.update('none');
+  const url = chart.toBase64Image('image/png', 1);
+  if (title) title.display = false;
+  chart.update('none');
+  return url;
+}

@@ -1,0 +1,377 @@
+// DOM-free helpers of the analysis view: data shaping for the charts, colour scale, CSV, formatting,
+// warnings and a structural check of results. Node tests import this file directly.
+import type { AnalysisResult, CkaBlock, MetricBlock } from '../src/core/resultSchema';
+import type { ModelSummary } from '../src/core/archTypes';
+import type { CsvMetric } from '../src/protocol/analysisViewProtocol';
+
+/** One head of one layer; `x` is the plotted position (layer, possibly shifted in comparisons). */
+export interface HeadPoint {
+  x: number;
+  y: number;
+  layer: number;
+  head: number;
+}
+
+/** Mean of one layer. */
+export interface LayerPoint {
+  x: number;
+  y: number;
+  layer: number;
+}
+
+/** One heatmap cell: column `x`, row `y` (both 1-based layers), value `v`. */
+export interface MatrixCell {
+  x: number;
+  y: number;
+  v: number;
+}
+
+function finite(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+/** Per-head dots, layers and heads 1-based; non-finite values (JSON null) are left out. */
+export function headPoints(block: MetricBlock, xOffset = 0): HeadPoint[] {
+  const out: HeadPoint[] = [];
+  block.perHead.forEach((row, l) => {
+    row.forEach((v, h) => {
+      if (finite(v)) out.push({ x: l + 1 + xOffset, y: v, layer: l + 1, head: h + 1 });
+    });
+  });
+  return out;
+}
+
+/** Per-layer means, layers 1-based; non-finite values are left out. */
+export function layerPoints(block: MetricBlock, xOffset = 0): LayerPoint[] {
+  const out: LayerPoint[] = [];
+  block.perLayer.forEach((v, l) => {
+    if (finite(v)) out.push({ x: l + 1 + xOffset, y: v, layer: l + 1 });
+  });
+  return out;
+}
+
+/** Heatmap cells of a rows×cols matrix: x = column + 1, y = row + 1; non-finite values left out. */
+export function matrixCells(matrix: number[][]): MatrixCell[] {
+  const out: MatrixCell[] = [];
+  matrix.forEach((row, r) => {
+    row.forEach((v, c) => {
+      if (finite(v)) out.push({ x: c + 1, y: r + 1, v });
+    });
+  });
+  return out;
+}
+
+/** Number of columns of a matrix (the longest row). */
+export function matrixCols(matrix: number[][]): number {
+  return matrix.reduce((m, r) => Math.max(m, r.length), 0);
+}
+
+/** Mean of the off-diagonal entries of a square matrix (how similar layers are to each other). */
+export function offDiagonalMean(matrix: number[][]): number | null {
+  let sum = 0;
+  let n = 0;
+  matrix.forEach((row, r) =>
+    row.forEach((v, c) => {
+      if (r !== c && finite(v)) {
+        sum += v;
+        n++;
+      }
+    }),
+  );
+  return n > 0 ? sum / n : null;
+}
+
+// Viridis anchor colours at t = 0, 0.1, ..., 1 (the published matplotlib colormap values, sampled).
+// Perceptually uniform and legible on both light and dark backgrounds, and for colour-blind readers.
+const VIRIDIS: readonly [number, number, number][] = [
+  [68, 1, 84],
+  [72, 36, 117],
+  [65, 68, 135],
+  [53, 95, 141],
+  [42, 120, 142],
+  [33, 145, 140],
+  [34, 168, 132],
+  [68, 191, 112],
+  [122, 209, 81],
+  [189, 223, 38],
+  [253, 231, 37],
+];
+
+/** Colour of `t` in [0,1] on the viridis scale (clamped); RGB 0..255. */
+export function viridis(t: number): [number, number, number] {
+  const x = Number.isFinite(t) ? Math.min(1, Math.max(0, t)) : 0;
+  const pos = x * (VIRIDIS.length - 1);
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(pos));
+  const f = pos - i;
+  const a = VIRIDIS[i]!;
+  const b = VIRIDIS[i + 1]!;
+  return [0, 1, 2].map((k) => Math.round(a[k]! + (b[k]! - a[k]!) * f)) as [number, number, number];
+}
+
+/** CSS colour of value `v` on a fixed [min,max] scale; values outside are clamped (the tooltip keeps the exact value). */
+export function scaleColor(v: number, min = 0, max = 1): string {
+  const [r, g, b] = viridis((v - min) / (max - min));
+  return `rgb(${r}, ${g}, ${b})`;
+}
+
+/** Black or white, whichever reads better on the given colour (WCAG relative luminance). */
+export function textOn(rgb: [number, number, number]): '#000000' | '#ffffff' {
+  const lin = rgb.map((c) => {
+    const s = c / 255;
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  });
+  const lum = 0.2126 * lin[0]! + 0.7152 * lin[1]! + 0.0722 * lin[2]!;
+  return lum > 0.179 ? '#000000' : '#ffffff';
+}
+
+/** Last path component, for either separator. */
+export function baseName(path: string): string {
+  const parts = path.split(/[\\/]/);
+  return parts[parts.length - 1] || path;
+}
+
+/** "86.6M", "1.2B", "5.3K". */
+export function formatParams(n: number): string {
+  if (!Number.isFinite(n)) return '—';
+  const abs = Math.abs(n);
+  if (abs >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
+  if (abs >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (abs >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
+  return String(n);
+}
+
+/** A value for display with `digits` decimals; "—" when missing. */
+export function formatValue(v: unknown, digits: number): string {
+  return finite(v) ? v.toFixed(digits) : '—';
+}
+
+/** "1.23 s" / "850 ms". */
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '—';
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
+}
+
+/** Label/value rows describing a model, for the header. All values are plain text. */
+export function modelRows(m: ModelSummary): [string, string][] {
+  const dims = (p: [number, number] | null): string => (p ? (p[0] === p[1] ? `${p[0]}` : `${p[0]}×${p[1]}`) : '—');
+  const rows: [string, string][] = [
+    ['File', baseName(m.file)],
+    ['Family', m.family],
+    ['Layers × heads', `${m.layers ?? '?'} × ${m.heads ?? '?'}${m.headsSource === 'override' ? ' (heads overridden)' : m.headsSource === 'dim/64' ? ' (heads guessed as dim/64)' : ''}`],
+    ['Width', m.dim !== null ? String(m.dim) : '—'],
+    ['Patch', m.patchSize ? `${dims(m.patchSize)} px` : '—'],
+    ['Input', m.imageSize ? `${dims(m.imageSize)} px` : '—'],
+    ['Parameters', formatParams(m.params)],
+    ['Dtype', m.dtype],
+  ];
+  return rows;
+}
+
+/** Short name for a model in legends: the file's base name. */
+export function modelLabel(m: ModelSummary): string {
+  return baseName(m.file);
+}
+
+/** Distinct labels for the two models of a comparison (same base name → "A: x" / "B: x"). */
+export function compareLabels(a: ModelSummary, b: ModelSummary): [string, string] {
+  const la = modelLabel(a);
+  const lb = modelLabel(b);
+  return la === lb ? [`A: ${la}`, `B: ${lb}`] : [la, lb];
+}
+
+export type WarningKind = 'synthetic' | 'fallback' | 'cka-batch' | 'other';
+
+/** A warning shown in the callout. */
+export interface ViewWarning {
+  kind: WarningKind;
+  text: string;
+}
+
+function kindOf(text: string): WarningKind {
+  if (/synthetic/i.test(text)) return 'synthetic';
+  if (/fall(?:back|s back|ing back| back)|fell back/i.test(text)) return 'fallback';
+  if (/cka/i.test(text) && /batch/i.test(text)) return 'cka-batch';
+  return 'other';
+}
+
+/**
+ * The result's own warnings, plus the three the view must always show (synthetic probes, CPU fallback,
+ * a CKA batch left out) when the engine did not already word them.
+ */
+export function collectWarnings(r: AnalysisResult): ViewWarning[] {
+  const out: ViewWarning[] = r.warnings.filter((w) => typeof w === 'string' && w.length > 0).map((text) => ({ kind: kindOf(text), text }));
+  const has = (k: WarningKind): boolean => out.some((w) => w.kind === k);
+  if (r.probe.source === 'synthetic' && !has('synthetic')) {
+    out.push({ kind: 'synthetic', text: 'Probe images are the built-in synthetic set; choose a folder of natural images for paper-grade numbers.' });
+  }
+  if (r.device.fallbackReason && !has('fallback')) {
+    out.push({ kind: 'fallback', text: `Ran on ${r.device.used} instead of ${r.device.requested}: ${r.device.fallbackReason}` });
+  }
+  const bs = r.probe.batchSize;
+  const tail = bs > 0 ? r.probe.count % bs : 0;
+  if (tail > 0 && tail < 4 && !has('cka-batch')) {
+    out.push({ kind: 'cka-batch', text: `The last batch has ${tail} image${tail === 1 ? '' : 's'} (fewer than 4) and was left out of CKA; CKA uses ${r.cka.batches} batch${r.cka.batches === 1 ? '' : 'es'}.` });
+  }
+  return out;
+}
+
+/** Text of the device line, e.g. "cpu (requested auto; fallback: no CUDA provider)". */
+export function deviceText(r: AnalysisResult): string {
+  const d = r.device;
+  const parts: string[] = [];
+  if (d.requested !== d.used) parts.push(`requested ${d.requested}`);
+  if (d.fallbackReason) parts.push(`fallback: ${d.fallbackReason}`);
+  return parts.length ? `${d.used} (${parts.join('; ')})` : d.used;
+}
+
+/** Label/value rows describing the probe set and the CKA batches, for the header. */
+export function probeRows(r: AnalysisResult): [string, string][] {
+  const p = r.probe;
+  const pp = p.preprocess ?? ({} as Partial<AnalysisResult['probe']['preprocess']>);
+  const src = p.source === 'folder' ? (pp.folder ? `folder ${baseName(pp.folder)}` : 'folder') : 'synthetic (built-in)';
+  const size = Array.isArray(pp.size) ? ` at ${pp.size[0]}×${pp.size[1]} px` : '';
+  const skipped = pp.skipped ? ` (${pp.skipped} unreadable skipped)` : '';
+  return [
+    ['Probes', src],
+    ['Images', `${p.count}${skipped} in batches of ${p.batchSize}${size}`],
+    ['CKA', `${r.cka.batches} batch${r.cka.batches === 1 ? '' : 'es'} of ${p.batchSize}${r.compare ? ', same batches for both models' : ''}`],
+  ];
+}
+
+// ---- CSV ----
+
+function csvField(s: string): string {
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function csvNum(v: unknown): string {
+  // Shortest round-trip representation: the CSV carries exactly the numbers of the JSON.
+  return finite(v) ? String(v) : '';
+}
+
+function metricCsv(rows: { label: string; block: MetricBlock }[], unit: string): string {
+  const heads = rows.reduce((m, r) => Math.max(m, ...r.block.perHead.map((h) => h.length), 0), 0);
+  const header = ['model', 'layer', `mean_${unit}`, ...Array.from({ length: heads }, (_, h) => `head_${h + 1}_${unit}`)];
+  const lines = [header.join(',')];
+  for (const { label, block } of rows) {
+    const layers = Math.max(block.perLayer.length, block.perHead.length);
+    for (let l = 0; l < layers; l++) {
+      const ph = block.perHead[l] ?? [];
+      lines.push([csvField(label), String(l + 1), csvNum(block.perLayer[l]), ...Array.from({ length: heads }, (_, h) => csvNum(ph[h]))].join(','));
+    }
+  }
+  return lines.join('\r\n') + '\r\n';
+}
+
+function matrixCsv(rows: { label: string; matrix: number[][] }[], rowName: string, colName: string): string {
+  const cols = rows.reduce((m, r) => Math.max(m, matrixCols(r.matrix)), 0);
+  const lines = [['model', rowName, ...Array.from({ length: cols }, (_, c) => `${colName}_${c + 1}`)].join(',')];
+  for (const { label, matrix } of rows) {
+    matrix.forEach((row, r) => {
+      lines.push([csvField(label), String(r + 1), ...Array.from({ length: cols }, (_, c) => csvNum(row[c]))].join(','));
+    });
+  }
+  return lines.join('\r\n') + '\r\n';
+}
+
+/** Which CSV exports a result offers (crossCka only for comparisons). */
+export function csvMetricsOf(r: AnalysisResult): CsvMetric[] {
+  return r.compare ? ['attentionDistance', 'headDiversity', 'cka', 'crossCka'] : ['attentionDistance', 'headDiversity', 'cka'];
+}
+
+/**
+ * CSV of one metric. Per-head metrics: one row per model and layer (1-based), the per-layer mean, then
+ * one column per head. CKA: one row per model and layer, one column per layer. Cross-CKA: rows are
+ * layers of model A, columns layers of model B. Numbers are written in full precision.
+ */
+export function toCsv(r: AnalysisResult, metric: CsvMetric): string {
+  const c = r.compare;
+  const [la, lb] = c ? compareLabels(r.model, c.model) : [modelLabel(r.model), ''];
+  switch (metric) {
+    case 'attentionDistance':
+      return metricCsv([{ label: la, block: r.attentionDistance }, ...(c ? [{ label: lb, block: c.attentionDistance }] : [])], 'px');
+    case 'headDiversity':
+      return metricCsv([{ label: la, block: r.headDiversity }, ...(c ? [{ label: lb, block: c.headDiversity }] : [])], 'nats');
+    case 'cka':
+      return matrixCsv([{ label: la, matrix: r.cka.matrix }, ...(c ? [{ label: lb, matrix: c.cka.matrix }] : [])], 'layer', 'layer');
+    case 'crossCka':
+      if (!c) throw new Error('crossCka exists only in comparisons');
+      return matrixCsv([{ label: `${la} vs ${lb}`, matrix: c.crossCka }], 'layer_a', 'layer_b');
+  }
+}
+
+/** Base name (without extension) for exported files, safe for any file system. */
+export function exportBaseName(r: AnalysisResult): string {
+  const strip = (s: string): string => baseName(s).replace(/\.[^.]*$/, '');
+  const raw = r.compare ? `${strip(r.model.file)}-vs-${strip(r.compare.model.file)}` : strip(r.model.file);
+  const safe = raw.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 120);
+  return safe || 'analysis';
+}
+
+/** File name of one export. */
+export function exportFileName(r: AnalysisResult, what: 'json' | CsvMetric | string, ext: 'json' | 'csv' | 'png'): string {
+  const base = exportBaseName(r);
+  return what === 'json' ? `${base}.analysis.json` : `${base}.${what}.${ext}`;
+}
+
+// ---- Structural check ----
+
+function isNumMatrix(v: unknown): v is number[][] {
+  return Array.isArray(v) && v.every((row) => Array.isArray(row) && row.every((x) => x === null || typeof x === 'number'));
+}
+
+function isMetric(v: unknown): v is MetricBlock {
+  if (typeof v !== 'object' || v === null) return false;
+  const b = v as Record<string, unknown>;
+  return isNumMatrix(b['perHead']) && Array.isArray(b['perLayer']) && (b['perLayer'] as unknown[]).every((x) => x === null || typeof x === 'number');
+}
+
+function isCka(v: unknown): v is CkaBlock {
+  if (typeof v !== 'object' || v === null) return false;
+  const b = v as Record<string, unknown>;
+  return isNumMatrix(b['matrix']) && typeof b['batches'] === 'number';
+}
+
+function isModel(v: unknown): v is ModelSummary {
+  if (typeof v !== 'object' || v === null) return false;
+  const m = v as Record<string, unknown>;
+  return typeof m['file'] === 'string' && typeof m['family'] === 'string';
+}
+
+/** Why `v` is not a displayable `model-lens/analysis@1` result, or undefined when it is. */
+export function resultProblem(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null) return 'not an object';
+  const r = v as Record<string, unknown>;
+  if (r['schema'] !== 'model-lens/analysis@1') return `schema is ${JSON.stringify(r['schema'])}, expected "model-lens/analysis@1"`;
+  if (!isModel(r['model'])) return 'model is missing or malformed';
+  const probe = r['probe'] as Record<string, unknown> | undefined;
+  if (typeof probe !== 'object' || probe === null || typeof probe['count'] !== 'number' || typeof probe['batchSize'] !== 'number') return 'probe is missing or malformed';
+  const dev = r['device'] as Record<string, unknown> | undefined;
+  if (typeof dev !== 'object' || dev === null || typeof dev['used'] !== 'string' || typeof dev['requested'] !== 'string') return 'device is missing or malformed';
+  if (!isMetric(r['attentionDistance'])) return 'attentionDistance is missing or malformed';
+  if (!isMetric(r['headDiversity'])) return 'headDiversity is missing or malformed';
+  if (!isCka(r['cka'])) return 'cka is missing or malformed';
+  if (!Array.isArray(r['warnings']) || !(r['warnings'] as unknown[]).every((w) => typeof w === 'string')) return 'warnings is missing or malformed';
+  const c = r['compare'];
+  if (c !== undefined) {
+    if (typeof c !== 'object' || c === null) return 'compare is malformed';
+    const cc = c as Record<string, unknown>;
+    if (!isModel(cc['model']) || !isMetric(cc['attentionDistance']) || !isMetric(cc['headDiversity']) || !isCka(cc['cka']) || !isNumMatrix(cc['crossCka'])) {
+      return 'compare is missing a field or malformed';
+    }
+  }
+  return undefined;
+}
+
+/** True when `v` can be displayed as an analysis result. */
+export function isAnalysisResult(v: unknown): v is AnalysisResult {
+  return resultProblem(v) === undefined;
+}
+
+/** Upper end of a y axis: a little above the largest value, so the top dots are not clipped. */
+export function suggestedMax(values: number[]): number | undefined {
+  const f = values.filter((v) => Number.isFinite(v));
+  if (f.length === 0) return undefined;
+  const m = Math.max(...f);
+  return m > 0 ? m * 1.05 : undefined;
+}

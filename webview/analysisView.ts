@@ -1,0 +1,474 @@
+// The analysis view's DOM: header (models, device, probes), warnings, progress/cancel, the charts with
+// their table views and export buttons. Every file-derived string goes in as text, never as HTML.
+import type { Chart } from 'chart.js' with { 'resolution-mode': 'import' };
+import type { AnalysisResult } from '../src/core/resultSchema';
+import type { ModelSummary } from '../src/core/archTypes';
+import type { AnalysisProgress, AnalysisViewState, ChartId, CsvMetric, ExportRequest } from '../src/protocol/analysisViewProtocol';
+import { chartPng, createChart, matrixChartConfig, metricChartConfig, type MetricSeries } from './analysisCharts';
+import {
+  collectWarnings,
+  compareLabels,
+  deviceText,
+  formatMs,
+  formatValue,
+  matrixCols,
+  modelLabel,
+  modelRows,
+  offDiagonalMean,
+  probeRows,
+  scaleColor,
+  textOn,
+  viridis,
+} from './analysisData';
+import { readTheme, type ChartTheme } from './analysisTheme';
+
+/** What the view asks of its host (the extension, or the standalone page). */
+export interface ViewBridge {
+  readonly mode: 'webview' | 'standalone';
+  cancel(): void;
+  rerun(): void;
+  showLog(): void;
+  /** Saves an export; resolves with a short status line ("" when the user cancelled). */
+  save(req: ExportRequest, result: AnalysisResult): Promise<string>;
+}
+
+type Child = Node | string | null | undefined | false;
+
+/** Creates an element; strings become text nodes (never parsed as HTML). */
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: { class?: string; attrs?: Record<string, string> } = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (props.class) e.className = props.class;
+  for (const [k, v] of Object.entries(props.attrs ?? {})) e.setAttribute(k, v);
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(typeof c === 'string' ? document.createTextNode(c) : c);
+  }
+  return e;
+}
+
+function button(label: string, onClick: () => void, opts: { primary?: boolean; title?: string } = {}): HTMLButtonElement {
+  const b = el('button', { class: opts.primary ? 'ml-btn ml-primary' : 'ml-btn', attrs: { type: 'button' } }, label);
+  if (opts.title) b.title = opts.title;
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+function swatch(color: string): HTMLElement {
+  const s = el('span', { class: 'ml-swatch', attrs: { 'aria-hidden': 'true' } });
+  s.style.background = color; // CSSOM, allowed by the CSP (no inline style attribute)
+  return s;
+}
+
+function rangeText(values: number[], digits: number, unit: string): string {
+  const f = values.filter((v) => Number.isFinite(v));
+  if (f.length === 0) return 'no values';
+  return `${Math.min(...f).toFixed(digits)}–${Math.max(...f).toFixed(digits)} ${unit}`;
+}
+
+/** Tab-separated copy of a table, for pasting into a spreadsheet. */
+function tableTsv(table: HTMLTableElement): string {
+  return Array.from(table.rows)
+    .map((r) => Array.from(r.cells).map((c) => c.textContent ?? '').join('\t'))
+    .join('\n');
+}
+
+interface MetricSpec {
+  id: ChartId;
+  metric: 'attentionDistance' | 'headDiversity';
+  title: string;
+  yTitle: string;
+  unit: string;
+  digits: number;
+  tableDigits: number;
+  meanStyle: 'line' | 'dots';
+  note: string;
+}
+
+const METRICS: MetricSpec[] = [
+  {
+    id: 'attention-distance',
+    metric: 'attentionDistance',
+    title: 'Average attention distance',
+    yTitle: 'Mean attention distance (px)',
+    unit: 'px',
+    digits: 3,
+    tableDigits: 2,
+    meanStyle: 'line',
+    note:
+      'Attention-weighted distance in pixels between a query patch and the patches it attends to (patch tokens only), averaged over query patches and probe images. One dot per head; the line is the layer mean. Low = local attention, high = global.',
+  },
+  {
+    id: 'head-diversity',
+    metric: 'headDiversity',
+    title: 'Attention head diversity',
+    yTitle: 'KL divergence (nats)',
+    unit: 'nats',
+    digits: 4,
+    tableDigits: 3,
+    meanStyle: 'dots',
+    note:
+      "KL divergence of each head's attention distribution from the other heads of the same layer, averaged over query patches and probe images. Small dots: heads; large dots: layer mean. Low = the heads attend alike (diversity collapsed).",
+  },
+];
+
+/** Renders an AnalysisViewState; re-renders fully on state or theme changes (charts are cheap to rebuild). */
+export class AnalysisView {
+  private state: AnalysisViewState | undefined;
+  private theme: ChartTheme;
+  private readonly charts = new Map<ChartId, Chart>();
+  private readonly openTables = new Set<string>();
+  private statusEl: HTMLElement | undefined;
+  private progressFill: HTMLElement | undefined;
+  private progressLabel: HTMLElement | undefined;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly bridge: ViewBridge,
+  ) {
+    this.theme = readTheme();
+  }
+
+  /** Chart instances by id (debug hook and tests read their data back). */
+  chartInstances(): Record<string, Chart> {
+    return Object.fromEntries(this.charts);
+  }
+
+  /** Shows a new state. */
+  show(state: AnalysisViewState | undefined): void {
+    this.state = state;
+    this.render();
+  }
+
+  /** Updates the progress bar in place; no re-render. */
+  progress(p: AnalysisProgress): void {
+    if (!this.state || this.state.phase !== 'running') return;
+    this.state = { ...this.state, progress: p };
+    this.paintProgress(p);
+  }
+
+  /** The state currently shown. */
+  current(): AnalysisViewState | undefined {
+    return this.state;
+  }
+
+  /** Re-reads the theme's colours and redraws. */
+  refreshTheme(): void {
+    this.theme = readTheme();
+    this.render();
+  }
+
+  private destroyCharts(): void {
+    for (const c of this.charts.values()) c.destroy();
+    this.charts.clear();
+  }
+
+  private render(): void {
+    const scroll = window.scrollY;
+    this.destroyCharts();
+    this.root.replaceChildren();
+    this.progressFill = undefined;
+    this.progressLabel = undefined;
+    const s = this.state;
+    const pending: (() => void)[] = [];
+    this.root.append(this.topbar(s));
+    if (!s) {
+      this.root.append(el('p', { class: 'ml-note' }, 'Waiting for the analysis…'));
+      return;
+    }
+    if (s.phase === 'running') this.root.append(this.progressBox(s));
+    if (s.phase === 'error') this.root.append(this.errorBox(s));
+    if (s.phase === 'cancelled') {
+      this.root.append(
+        el('div', { class: 'ml-callout', attrs: { role: 'status' } }, el('h2', {}, 'Analysis cancelled'), this.bridge.mode === 'webview' ? button('Run again', () => this.bridge.rerun(), { primary: true }) : null),
+      );
+    }
+    if (s.result && s.phase === 'done') this.renderResult(s.result, pending);
+    for (const f of pending) f();
+    window.scrollTo(0, scroll);
+  }
+
+  private topbar(s: AnalysisViewState | undefined): HTMLElement {
+    const r = s?.result;
+    const title = r ? (r.compare ? `${compareLabels(r.model, r.compare.model).join('  vs  ')}` : modelLabel(r.model)) : (s?.title ?? 'Model Lens analysis');
+    const sub = r
+      ? `${r.compare ? 'Comparison' : 'Analysis'} · attention distance, head diversity, CKA (Xie et al., arXiv 2205.13543)${s?.cached ? ' · from cache' : ''}`
+      : s?.phase === 'running'
+        ? 'Analysis running'
+        : '';
+    const actions = el('div', { class: 'ml-actions' });
+    if (r && s?.phase === 'done') {
+      actions.append(button('Export JSON', () => this.save({ format: 'json' }), { title: 'The full result, schema model-lens/analysis@1' }));
+    }
+    if (this.bridge.mode === 'webview' && s && s.phase !== 'running') {
+      actions.append(button('Re-run', () => this.bridge.rerun(), { title: 'Run the analysis again, ignoring the cache' }));
+    }
+    if (this.bridge.mode === 'webview') actions.append(button('Show log', () => this.bridge.showLog()));
+    this.statusEl = el('div', { class: 'ml-status', attrs: { role: 'status', 'aria-live': 'polite' } });
+    return el('header', { class: 'ml-topbar' }, el('div', {}, el('h1', {}, title), sub ? el('p', { class: 'ml-subtitle' }, sub) : null), el('div', {}, actions, this.statusEl));
+  }
+
+  private progressBox(s: AnalysisViewState): HTMLElement {
+    const fill = el('div', { class: 'ml-progress-fill' });
+    const label = el('p', { class: 'ml-progress-label' });
+    this.progressFill = fill;
+    this.progressLabel = label;
+    const bar = el('div', { class: 'ml-progress-bar', attrs: { role: 'progressbar', 'aria-label': 'Analysis progress' } }, fill);
+    const box = el(
+      'section',
+      { class: 'ml-progress', attrs: { 'aria-busy': 'true' } },
+      label,
+      el('div', { class: 'ml-progress-row' }, bar, this.bridge.mode === 'webview' ? button('Cancel', () => this.bridge.cancel()) : null),
+    );
+    this.paintProgress(s.progress ?? { done: 0, total: 0, stage: 'Starting…' });
+    return box;
+  }
+
+  private paintProgress(p: AnalysisProgress): void {
+    if (!this.progressFill || !this.progressLabel) return;
+    const known = p.total > 0;
+    const frac = known ? Math.min(1, Math.max(0, p.done / p.total)) : 0;
+    this.progressFill.classList.toggle('ml-indeterminate', !known);
+    this.progressFill.style.width = known ? `${(frac * 100).toFixed(1)}%` : '';
+    const bar = this.progressFill.parentElement;
+    if (bar) {
+      if (known) {
+        bar.setAttribute('aria-valuemin', '0');
+        bar.setAttribute('aria-valuemax', String(p.total));
+        bar.setAttribute('aria-valuenow', String(p.done));
+      } else bar.removeAttribute('aria-valuenow');
+    }
+    this.progressLabel.textContent = `${p.stage}${known ? ` — ${p.done} / ${p.total}` : ''}`;
+  }
+
+  private errorBox(s: AnalysisViewState): HTMLElement {
+    const e = s.error ?? { code: 'internal', message: 'Unknown error' };
+    return el(
+      'div',
+      { class: 'ml-callout ml-error', attrs: { role: 'alert' } },
+      el('h2', {}, 'The analysis failed'),
+      el('div', { class: 'ml-error-text' }, e.message),
+      this.bridge.mode === 'webview' ? el('div', { class: 'ml-actions' }, button('Run again', () => this.bridge.rerun(), { primary: true }), button('Show log', () => this.bridge.showLog())) : null,
+    );
+  }
+
+  private series(r: AnalysisResult, metric: 'attentionDistance' | 'headDiversity'): MetricSeries[] {
+    const c = r.compare;
+    if (!c) return [{ label: modelLabel(r.model), block: r[metric], color: this.theme.series[0] }];
+    const [la, lb] = compareLabels(r.model, c.model);
+    return [
+      { label: la, block: r[metric], color: this.theme.series[0] },
+      { label: lb, block: c[metric], color: this.theme.series[1] },
+    ];
+  }
+
+  private renderResult(r: AnalysisResult, pending: (() => void)[]): void {
+    const c = r.compare;
+    const labels = c ? compareLabels(r.model, c.model) : [modelLabel(r.model)];
+    // Header: models, run.
+    const cards = el('div', { class: 'ml-cards' });
+    cards.append(this.modelCard(r.model, c ? `Model A: ${labels[0]}` : 'Model', c ? this.theme.series[0] : undefined));
+    if (c) cards.append(this.modelCard(c.model, `Model B: ${labels[1]}`, this.theme.series[1]));
+    const runRows: [string, string][] = [['Device', deviceText(r)], ...probeRows(r), ['Time', `${formatMs(r.timing.totalMs)} total, ${formatMs(r.timing.inferenceMs)} inference`]];
+    cards.append(this.card('Run', runRows));
+    this.root.append(cards);
+    // Warnings.
+    const warnings = collectWarnings(r);
+    if (warnings.length > 0) {
+      this.root.append(
+        el('div', { class: 'ml-callout', attrs: { role: 'note', 'aria-label': 'Warnings' } }, el('h2', {}, warnings.length === 1 ? 'Warning' : `Warnings (${warnings.length})`), el('ul', {}, ...warnings.map((w) => el('li', {}, w.text)))),
+      );
+    }
+    for (const spec of METRICS) this.metricSection(r, spec, pending);
+    this.ckaSection(r, pending);
+    if (c) this.crossSection(r, pending);
+    this.root.append(
+      el('footer', { class: 'ml-foot' }, `Model Lens · schema ${r.schema} · CKA estimator ${r.cka.estimator} · layers numbered from 1 (layer n is transformer block n−1).`),
+    );
+  }
+
+  private card(title: string | Node, rows: [string, string][]): HTMLElement {
+    const dl = el('dl');
+    for (const [k, v] of rows) dl.append(el('dt', {}, k), el('dd', {}, v));
+    return el('section', { class: 'ml-card' }, el('h2', {}, title), dl);
+  }
+
+  private modelCard(m: ModelSummary, title: string, color?: string): HTMLElement {
+    const h = el('span', {});
+    if (color) h.append(swatch(color));
+    h.append(title);
+    const card = this.card(h, modelRows(m));
+    card.querySelector('dd')?.setAttribute('title', m.file);
+    return card;
+  }
+
+  private sectionHead(title: string, actions: HTMLElement[]): HTMLElement {
+    return el('div', { class: 'ml-section-head' }, el('h2', {}, title), el('div', { class: 'ml-actions' }, ...actions));
+  }
+
+  private tableToggle(key: string, wrap: HTMLElement): HTMLButtonElement {
+    const open = this.openTables.has(key);
+    wrap.classList.toggle('ml-hidden', !open);
+    const b = button(open ? 'Hide table' : 'Show table', () => {
+      const now = !this.openTables.has(key);
+      if (now) this.openTables.add(key);
+      else this.openTables.delete(key);
+      wrap.classList.toggle('ml-hidden', !now);
+      b.textContent = now ? 'Hide table' : 'Show table';
+      b.setAttribute('aria-expanded', String(now));
+    });
+    b.setAttribute('aria-expanded', String(open));
+    return b;
+  }
+
+  private pngButton(id: ChartId): HTMLButtonElement {
+    return button('PNG', () => {
+      const chart = this.charts.get(id);
+      if (chart) this.save({ format: 'png', chart: id, dataUrl: chartPng(chart) });
+    }, { title: 'Save this chart as a PNG image' });
+  }
+
+  private csvButton(metric: CsvMetric): HTMLButtonElement {
+    return button('CSV', () => this.save({ format: 'csv', metric }), { title: 'Save these numbers as CSV' });
+  }
+
+  private canvasFor(id: ChartId, label: string): [HTMLElement, HTMLCanvasElement] {
+    const canvas = el('canvas', { attrs: { role: 'img', 'aria-label': label, 'data-chart': id } });
+    return [el('div', { class: 'ml-chart-wrap' }, canvas), canvas];
+  }
+
+  private metricSection(r: AnalysisResult, spec: MetricSpec, pending: (() => void)[]): void {
+    const series = this.series(r, spec.metric);
+    const aria = `${spec.title} per head and layer. ${series.map((s) => `${s.label}: layer means ${rangeText(s.block.perLayer, spec.tableDigits, spec.unit)}`).join('; ')}. The table view lists every value.`;
+    const [wrap, canvas] = this.canvasFor(spec.id, aria);
+    const tables = el('div', { class: 'ml-table-wrap' }, ...series.map((s) => this.metricTable(s, spec, series.length > 1)));
+    const section = el(
+      'section',
+      { class: 'ml-section', attrs: { id: spec.id } },
+      this.sectionHead(spec.title, [this.tableToggle(spec.id, tables), this.csvButton(spec.metric), this.pngButton(spec.id)]),
+      el('p', { class: 'ml-note' }, spec.note),
+      wrap,
+      tables,
+    );
+    this.root.append(section);
+    pending.push(() => {
+      this.charts.set(spec.id, createChart(canvas, metricChartConfig({ title: spec.title, yTitle: spec.yTitle, unit: spec.unit, digits: spec.digits, series, meanStyle: spec.meanStyle, theme: this.theme })));
+    });
+  }
+
+  private metricTable(s: MetricSeries, spec: MetricSpec, named: boolean): HTMLElement {
+    const heads = s.block.perHead.reduce((m, row) => Math.max(m, row.length), 0);
+    const layers = Math.max(s.block.perHead.length, s.block.perLayer.length);
+    const table = el('table', { class: 'ml-table' });
+    table.append(el('caption', {}, `${spec.title} (${spec.unit})${named ? ` — ${s.label}` : ''}: one row per layer; mean, then one column per head.`));
+    const head = el('tr', {}, el('th', { attrs: { scope: 'col' } }, 'Layer'), el('th', { attrs: { scope: 'col' } }, 'Mean'));
+    for (let h = 0; h < heads; h++) head.append(el('th', { attrs: { scope: 'col' } }, `H${h + 1}`));
+    table.append(el('thead', {}, head));
+    const body = el('tbody');
+    for (let l = 0; l < layers; l++) {
+      const tr = el('tr', {}, el('th', { attrs: { scope: 'row' } }, String(l + 1)), el('td', { class: 'ml-mean' }, formatValue(s.block.perLayer[l], spec.tableDigits)));
+      const row = s.block.perHead[l] ?? [];
+      for (let h = 0; h < heads; h++) tr.append(el('td', {}, formatValue(row[h], spec.tableDigits)));
+      body.append(tr);
+    }
+    table.append(body);
+    return el('div', {}, el('div', { class: 'ml-actions' }, button('Copy table', () => void this.copy(table), { title: 'Copy as tab-separated values' })), table);
+  }
+
+  private matrixTable(matrix: number[][], caption: string, rowName: string, colName: string): HTMLElement {
+    const cols = matrixCols(matrix);
+    const table = el('table', { class: 'ml-table' });
+    table.append(el('caption', {}, caption));
+    const head = el('tr', {}, el('th', { attrs: { scope: 'col' } }, `${rowName} \\ ${colName}`));
+    for (let c = 0; c < cols; c++) head.append(el('th', { attrs: { scope: 'col' } }, String(c + 1)));
+    table.append(el('thead', {}, head));
+    const body = el('tbody');
+    matrix.forEach((row, r) => {
+      const tr = el('tr', {}, el('th', { attrs: { scope: 'row' } }, String(r + 1)));
+      for (let c = 0; c < cols; c++) {
+        const v = row[c];
+        const td = el('td', {}, formatValue(v, 3));
+        if (typeof v === 'number' && Number.isFinite(v)) {
+          const rgb = viridis(v);
+          td.style.backgroundColor = scaleColor(v);
+          td.style.color = textOn(rgb);
+        }
+        tr.append(td);
+      }
+      body.append(tr);
+    });
+    table.append(body);
+    return el('div', {}, el('div', { class: 'ml-actions' }, button('Copy table', () => void this.copy(table), { title: 'Copy as tab-separated values' })), table);
+  }
+
+  private heatmap(id: ChartId, title: string, heading: Node | string, matrix: number[][], xTitle: string, yTitle: string, pending: (() => void)[]): HTMLElement {
+    const mean = offDiagonalMean(matrix);
+    const aria = `${title}: ${matrix.length}×${matrixCols(matrix)} heatmap on a fixed 0 to 1 colour scale${mean !== null && matrix.length === matrixCols(matrix) ? `, mean off-diagonal ${mean.toFixed(3)}` : ''}. The table view lists every value.`;
+    const [wrap, canvas] = this.canvasFor(id, aria);
+    pending.push(() => {
+      this.charts.set(id, createChart(canvas, matrixChartConfig({ title, matrix, xTitle, yTitle, valueLabel: 'CKA', min: 0, max: 1, theme: this.theme })));
+    });
+    return el('div', { class: 'ml-heat' }, el('h3', {}, heading, el('span', { class: 'ml-actions' }, this.pngButton(id))), wrap);
+  }
+
+  private ckaSection(r: AnalysisResult, pending: (() => void)[]): void {
+    const c = r.compare;
+    const labels = c ? compareLabels(r.model, c.model) : [modelLabel(r.model)];
+    const meanA = offDiagonalMean(r.cka.matrix);
+    const grid = el('div', { class: 'ml-heat-grid' });
+    const headA = el('span', {});
+    if (c) headA.append(swatch(this.theme.series[0]));
+    headA.append(`${c ? 'A: ' : ''}${labels[0]} — mean off-diagonal ${meanA !== null ? meanA.toFixed(3) : '—'}`);
+    grid.append(this.heatmap('cka', c ? `CKA, ${labels[0]}` : 'Layer-by-layer CKA', headA, r.cka.matrix, 'Layer', 'Layer', pending));
+    const tables = el('div', { class: 'ml-table-wrap' }, this.matrixTable(r.cka.matrix, `CKA between layers${c ? ` — ${labels[0]}` : ''}: rows and columns are layers.`, 'Layer', 'Layer'));
+    if (c) {
+      const meanB = offDiagonalMean(c.cka.matrix);
+      const headB = el('span', {}, swatch(this.theme.series[1]), `B: ${labels[1]} — mean off-diagonal ${meanB !== null ? meanB.toFixed(3) : '—'}`);
+      grid.append(this.heatmap('cka-b', `CKA, ${labels[1]}`, headB, c.cka.matrix, 'Layer', 'Layer', pending));
+      tables.append(this.matrixTable(c.cka.matrix, `CKA between layers — ${labels[1]}: rows and columns are layers.`, 'Layer', 'Layer'));
+    }
+    const note = `Linear CKA between the outputs of every pair of transformer blocks (all tokens), minibatch unbiased estimator over ${r.cka.batches} batch${r.cka.batches === 1 ? '' : 'es'}. 1 = same representation up to rotation and scale; fixed colour scale 0–1. High values everywhere = layers represent the input alike.`;
+    this.root.append(
+      el('section', { class: 'ml-section', attrs: { id: 'cka' } }, this.sectionHead('Layer-by-layer representation similarity (CKA)', [this.tableToggle('cka', tables), this.csvButton('cka')]), el('p', { class: 'ml-note' }, note), grid, tables),
+    );
+  }
+
+  private crossSection(r: AnalysisResult, pending: (() => void)[]): void {
+    const c = r.compare!;
+    const [la, lb] = compareLabels(r.model, c.model);
+    const head = el('span', {}, `Rows: layers of A (${la}) · columns: layers of B (${lb})`);
+    const grid = el('div', { class: 'ml-heat-grid' }, this.heatmap('cross-cka', `Cross-model CKA, ${la} vs ${lb}`, head, c.crossCka, 'Layer of B', 'Layer of A', pending));
+    const tables = el('div', { class: 'ml-table-wrap' }, this.matrixTable(c.crossCka, `CKA between layers of ${la} (rows) and ${lb} (columns).`, 'A', 'B'));
+    this.root.append(
+      el(
+        'section',
+        { class: 'ml-section', attrs: { id: 'cross-cka' } },
+        this.sectionHead('Cross-model CKA', [this.tableToggle('cross-cka', tables), this.csvButton('crossCka')]),
+        el('p', { class: 'ml-note' }, 'CKA between each layer of model A and each layer of model B, on the same probe batches. A bright diagonal means the two models build similar representations at the same depth.'),
+        grid,
+        tables,
+      ),
+    );
+  }
+
+  private async copy(table: HTMLTableElement): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(tableTsv(table));
+      this.setStatus('Table copied as tab-separated values.');
+    } catch {
+      this.setStatus('Could not copy; select the table and copy it instead.');
+    }
+  }
+
+  private setStatus(text: string): void {
+    if (this.statusEl) this.statusEl.textContent = text;
+  }
+
+  private save(req: ExportRequest): void {
+    const r = this.state?.result;
+    if (!r) return;
+    this.bridge.save(req, r).then(
+      (msg) => this.setStatus(msg),
+      (err: unknown) => this.setStatus(`Export failed: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  }
+}
