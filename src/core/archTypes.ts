@@ -13,7 +13,8 @@ export type ModelFamily =
   | 'onnx-graph'
   | 'unknown';
 
-export type HeadsSource = 'override' | 'config' | 'checkpoint-args' | 'model-name' | 'dim/64' | 'unknown';
+/** 'weights': read from tensor shapes (relative position bias tables of BEiT/SimMIM/Swin). */
+export type HeadsSource = 'override' | 'config' | 'checkpoint-args' | 'weights' | 'model-name' | 'dim/64' | 'unknown';
 
 /** Fields named as in the `model` object of `model-lens/analysis@1`. */
 export interface ModelSummary {
@@ -40,7 +41,8 @@ export interface ModelSummary {
 /** Per-block tensor names of a standard pre-norm ViT block, after recognition. */
 export interface VitBlockWeights {
   ln1W: string; ln1B: string;
-  /** Fused qkv [3D, D] (timm, torchvision in_proj, BEiT) ... */
+  /** Fused qkv [3D, D] (timm, torchvision in_proj, BEiT) ... BEiT/SimMIM have no fused bias: their
+   *  `q_bias`/`v_bias` go in qB/vB with kB absent (the key bias is zero). */
   qkvW?: string; qkvB?: string;
   /** ... or separate projections (HF). */
   qW?: string; qB?: string; kW?: string; kB?: string; vW?: string; vB?: string;
@@ -52,6 +54,8 @@ export interface VitBlockWeights {
   gamma1?: string; gamma2?: string;
   /** BEiT relative position bias table [(2Wh-1)(2Ww-1)+3, H]. */
   relPosTable?: string;
+  /** BEiT `relative_position_index` buffer [N+1, N+1] beside the table, when the checkpoint has it. */
+  relPosIndex?: string;
 }
 
 /** Everything the graph builder needs to rebuild the forward pass from weights. */
@@ -70,6 +74,10 @@ export interface VitSpec {
   /** Input normalisation (checkpoint config when known, else ImageNet). */
   mean: [number, number, number];
   std: [number, number, number];
+  /** Where `mean`/`std` came from. */
+  normalizationSource?: 'config' | 'imagenet-default';
+  /** Where `lnEps` came from. */
+  lnEpsSource?: 'config' | 'family-default';
   weights: {
     patchW: string;
     patchB?: string;
@@ -79,6 +87,8 @@ export interface VitSpec {
     posEmbed?: string;
     /** BEiT shared relative position bias table, when not per layer. */
     sharedRelPosTable?: string;
+    /** Its `relative_position_index` buffer, when the checkpoint has it. */
+    sharedRelPosIndex?: string;
     blocks: VitBlockWeights[];
   };
 }
