@@ -239,7 +239,10 @@ export class ProtoReader {
         this.pos += 4;
         return;
       case WIRE_LEN:
-        this.pos += this.readLength();
+        {
+          const len = this.readLength();
+          this.pos += len;
+        }
         return;
       case WIRE_START_GROUP: {
         let depth = 1;
@@ -278,7 +281,12 @@ export class ProtoStream {
     readonly end: number,
     readonly depth = 0,
     private readonly chunkSize = 1 << 16,
+    inherited?: { chunk: Uint8Array; chunkStart: number },
   ) {
+    if (inherited) {
+      this.chunk = inherited.chunk;
+      this.chunkStart = inherited.chunkStart;
+    }
     if (depth > MAX_PROTO_DEPTH) throw new ModelLensError('corrupt', src.path, `messages nested deeper than ${MAX_PROTO_DEPTH}`, start);
     if (end > src.size) throw new ModelLensError('truncated', src.path, `message ends at ${end} but the file has ${src.size} bytes`, start);
     this.pos = start;
@@ -360,7 +368,7 @@ export class ProtoStream {
   /** A stream over an embedded message; the parent is advanced past it. */
   async readSubStream(): Promise<ProtoStream> {
     const { offset, length } = await this.readSpan();
-    return new ProtoStream(this.src, offset, offset + length, this.depth + 1, this.chunkSize);
+    return new ProtoStream(this.src, offset, offset + length, this.depth + 1, this.chunkSize, { chunk: this.chunk, chunkStart: this.chunkStart });
   }
 
   async readSmallBytes(cap: number): Promise<Uint8Array> {
