@@ -1,0 +1,33 @@
+// End to end over the real readers: every manifest fixture opened by openCheckpoint (+ the HF sidecar
+// config) must give the summary makeFixtures.py recorded when it built the model.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { attachSidecarConfig, recognize } from '../../src/core/arch';
+import { openCheckpoint } from '../../src/core/openCheckpoint';
+import { FIX, checkAgainstManifest, manifest } from './archManifest';
+
+for (const e of manifest.models) {
+  test(`openCheckpoint + recognize: ${e.file}`, async () => {
+    const ckpt = await attachSidecarConfig(await openCheckpoint(join(FIX, e.file)));
+    assert.equal(ckpt.format, e.format);
+    assert.equal(ckpt.tensors.length, e.tensorCount, 'tensorCount');
+    if (e.variant !== undefined) assert.equal(ckpt.selectedVariant, e.variant, 'selected variant');
+    checkAgainstManifest(e, ckpt);
+    if (e.family === 'onnx-graph') {
+      const { summary } = recognize(ckpt);
+      assert.equal(summary.layers, e.layers);
+      assert.deepEqual({ ...ckpt.onnx?.opCounts }, e.opCounts);
+      assert.equal(ckpt.onnx?.nodeCount, e.nodeCount);
+    }
+  });
+}
+
+test('the MAE wrapper exposes epoch and args, and its decoder is noted but left out of the spec', async () => {
+  const ckpt = await openCheckpoint(join(FIX, 'models/mae_pretrain_vit_tiny_patch8.pth'));
+  assert.ok(ckpt.extras.some((x) => x.key === 'epoch' && x.value.includes('399')));
+  const { summary, spec } = recognize(ckpt);
+  assert.equal(summary.details?.['decoderTensors'], 20);
+  assert.ok(spec);
+  assert.equal(spec.weights.posEmbed, 'pos_embed');
+});
