@@ -3,7 +3,7 @@
 import type * as vscode from 'vscode';
 import type { Checkpoint } from '../core/model';
 import type { ModelSummary, VitSpec } from '../core/archTypes';
-import type { DeviceName } from '../core/resultSchema';
+import type { AnalysisResult, DeviceName } from '../core/resultSchema';
 
 /** A checkpoint's header as the host caches it: reader output plus architecture recognition. */
 export interface InspectedCheckpoint {
@@ -57,4 +57,9 @@ export interface HostServices {
   targetUri(arg: unknown): vscode.Uri | undefined;
   /** Quick pick of the checkpoint files in the workspace (with a "Browse…" entry). */
   pickCheckpoint(title: string, exclude?: vscode.Uri): Promise<vscode.Uri | undefined>;
+  /**
+   * The latest cached analysis of this file as it is now (same path, size, mtime), whatever options
+   * produced it; undefined when none. Used by the hover; never runs anything.
+   */
+  cachedAnalysis(path: string): Promise<AnalysisResult | undefined>;
 }

@@ -1,0 +1,85 @@
+// Hover summaries: a string under the cursor that names an existing checkpoint (relative to the file,
+// then each workspace folder, `~` expanded) gets a one-line summary, the cached analysis if any, and
+// command links. Header reads go through the (path, size, mtime) cache, so repeat hovers cost a stat().
+import * as vscode from 'vscode';
+import { stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname } from 'node:path';
+import { pathAt, resolveCheckpointPath } from '../core/checkpointPaths';
+import { isModelLensError } from '../core/errors';
+import { hoverMarkdown, type HoverParts } from './hoverContent';
+import type { HostServices } from './services';
+
+/** Languages whose files name checkpoints: training scripts, configs, launch scripts, notes. */
+export const HOVER_LANGUAGES: readonly string[] = ['python', 'yaml', 'json', 'jsonc', 'toml', 'shellscript', 'markdown'];
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function commandUri(command: string, args: unknown[]): string {
+  return `command:${command}?${encodeURIComponent(JSON.stringify(args))}`;
+}
+
+export class CheckpointHoverProvider implements vscode.HoverProvider {
+  constructor(private readonly services: HostServices) {}
+
+  static register(services: HostServices): vscode.Disposable {
+    const selector: vscode.DocumentSelector = HOVER_LANGUAGES.flatMap((language) => [
+      { language, scheme: 'file' },
+      { language, scheme: 'untitled' },
+    ]);
+    return vscode.languages.registerHoverProvider(selector, new CheckpointHoverProvider(services));
+  }
+
+  async provideHover(doc: vscode.TextDocument, pos: vscode.Position, token: vscode.CancellationToken): Promise<vscode.Hover | undefined> {
+    const line = doc.lineAt(pos.line).text;
+    if (line.length > 10_000) return undefined;
+    const span = pathAt(line, pos.character);
+    if (!span) return undefined;
+    const ctx = {
+      workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
+      homeDir: homedir(),
+      ...(doc.uri.scheme === 'file' ? { documentDir: dirname(doc.uri.fsPath) } : {}),
+    };
+    const file = await resolveCheckpointPath(span.text, ctx, isFile);
+    if (!file || token.isCancellationRequested) return undefined;
+    const md = await this.markdownFor(file);
+    if (token.isCancellationRequested) return undefined;
+    const ms = new vscode.MarkdownString(md, true);
+    ms.isTrusted = { enabledCommands: ['modelLens.openInInspector', 'modelLens.analyze'] };
+    const range = new vscode.Range(pos.line, span.start, pos.line, span.end);
+    return new vscode.Hover(ms, range);
+  }
+
+  /** The hover text for an existing checkpoint file; exported through the class for the benchmark. */
+  async markdownFor(file: string): Promise<string> {
+    const uri = vscode.Uri.file(file);
+    const parts: HoverParts = {
+      file,
+      sizeBytes: 0,
+      openCommand: commandUri('modelLens.openInInspector', [uri.toString()]),
+    };
+    try {
+      const ic = await this.services.headers.inspect(file);
+      parts.sizeBytes = ic.checkpoint.sizeBytes;
+      parts.summary = ic.summary;
+      parts.findings = {
+        total: ic.checkpoint.findings.filter((f) => f.severity !== 'info').length,
+        danger: ic.checkpoint.findings.filter((f) => f.severity === 'danger').length,
+      };
+      if (!ic.summary.notAnalyzable) parts.analyzeCommand = commandUri('modelLens.analyze', [uri.toString()]);
+      const analysis = await this.services.cachedAnalysis(file).catch(() => undefined);
+      if (analysis) parts.analysis = analysis;
+    } catch (e) {
+      parts.error = isModelLensError(e)
+        ? { problem: e.problem, ...(e.offset !== undefined ? { offset: e.offset } : {}) }
+        : { problem: e instanceof Error ? e.message : String(e) };
+    }
+    return hoverMarkdown(parts);
+  }
+}

@@ -1,0 +1,50 @@
+// The inspector webview's HTML shell. Kept free of vscode so the preview script and tests can render
+// exactly what the editor gets: CSP default-src 'none', a fresh nonce per page, no inline handlers.
+import { randomBytes } from 'node:crypto';
+
+/** 128 random bits, base64: a new one for every page load. */
+export function makeNonce(): string {
+  return randomBytes(16).toString('base64');
+}
+
+export interface InspectorHtmlParts {
+  /** `webview.cspSource`. */
+  cspSource: string;
+  nonce: string;
+  /** URI of dist/webview/inspector.js as the webview sees it. */
+  scriptUri: string;
+  /** URI of media/inspector.css as the webview sees it. */
+  styleUri: string;
+  /** Page title: the file name (escaped here; the page renders it again via textContent). */
+  title: string;
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export function inspectorHtml(p: InspectorHtmlParts): string {
+  // style-src needs 'unsafe-inline' only for element.style assignments of the virtual table
+  // (transforms, grid templates); no inline <style> or script runs without the nonce.
+  const csp = [
+    "default-src 'none'",
+    `img-src ${p.cspSource} data:`,
+    `style-src ${p.cspSource} 'unsafe-inline'`,
+    `font-src ${p.cspSource}`,
+    `script-src 'nonce-${p.nonce}'`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${escapeHtml(p.styleUri)}">
+<title>${escapeHtml(p.title)}</title>
+</head>
+<body>
+<main id="root" aria-live="polite"></main>
+<script nonce="${escapeHtml(p.nonce)}" src="${escapeHtml(p.scriptUri)}"></script>
+</body>
+</html>`;
+}
