@@ -1,7 +1,7 @@
 // The paper's three charts on chart.js: per-head dots with per-layer means (Fig. 2 and 3 style) and a
 // layer×layer CKA heatmap with a colour scale (Fig. 4 style). Only the controllers used are registered.
 import type { Chart, ChartConfiguration, Plugin, TooltipItem } from 'chart.js' with { 'resolution-mode': 'import' };
-import type { MetricBlock } from '../src/core/resultSchema';
+import type { MetricBlock } from '../src/protocol/analysisViewProtocol';
 import { headPoints, layerPoints, matrixCells, matrixCols, scaleColor, suggestedMax, viridis, type HeadPoint, type LayerPoint, type MatrixCell } from './analysisData';
 import { withAlpha, type ChartTheme } from './analysisTheme';
 

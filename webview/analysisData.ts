@@ -1,8 +1,6 @@
 // DOM-free helpers of the analysis view: data shaping for the charts, colour scale, CSV, formatting,
 // warnings and a structural check of results. Node tests import this file directly.
-import type { AnalysisResult, CkaBlock, MetricBlock } from '../src/core/resultSchema';
-import type { ModelSummary } from '../src/core/archTypes';
-import type { CsvMetric } from '../src/protocol/analysisViewProtocol';
+import type { AnalysisResult, CkaBlock, CsvMetric, MetricBlock, ModelSummary } from '../src/protocol/analysisViewProtocol';
 
 /** One head of one layer; `x` is the plotted position (layer, possibly shifted in comparisons). */
 export interface HeadPoint {

@@ -3,8 +3,7 @@
 //   state with setState so a restored panel redraws without recomputing;
 // - in the standalone HTML report: reads the result embedded in <script type="application/json" id="model-lens-result">.
 import { RpcEndpoint, type RpcTransport } from '../src/protocol/rpc';
-import { ANALYSIS_VIEW_METHODS as M, type AnalysisProgress, type AnalysisViewState, type ExportRequest, type ExportResponse } from '../src/protocol/analysisViewProtocol';
-import type { AnalysisResult } from '../src/core/resultSchema';
+import { ANALYSIS_VIEW_METHODS as M, type AnalysisProgress, type AnalysisResult, type AnalysisViewState, type ExportRequest, type ExportResponse } from '../src/protocol/analysisViewProtocol';
 import { exportFileName, isAnalysisResult, resultProblem, toCsv } from './analysisData';
 import { ANALYSIS_CSS } from './analysisStyles';
 import { watchTheme } from './analysisTheme';
@@ -102,6 +101,12 @@ function startWebview(api: VsCodeApi): void {
     if (!isProgress(params)) return;
     view.progress(params);
     persist();
+  });
+  rpc.handle(M.renderPng, (params) => {
+    const chart = (params as { chart?: unknown } | null)?.chart;
+    const url = typeof chart === 'string' ? view.png(chart) : undefined;
+    if (!url) throw new Error(`No chart ${String(chart)} is shown`);
+    return { dataUrl: url };
   });
   // A restored panel redraws from its saved state at once; the host then sends whatever is newer.
   const saved = api.getState() as Partial<PersistedState> | undefined;

@@ -1,9 +1,7 @@
 // The analysis view's DOM: header (models, device, probes), warnings, progress/cancel, the charts with
 // their table views and export buttons. Every file-derived string goes in as text, never as HTML.
 import type { Chart } from 'chart.js' with { 'resolution-mode': 'import' };
-import type { AnalysisResult } from '../src/core/resultSchema';
-import type { ModelSummary } from '../src/core/archTypes';
-import type { AnalysisProgress, AnalysisViewState, ChartId, CsvMetric, ExportRequest } from '../src/protocol/analysisViewProtocol';
+import type { AnalysisProgress, AnalysisResult, AnalysisViewState, ChartId, CsvMetric, ExportRequest, ModelSummary } from '../src/protocol/analysisViewProtocol';
 import { chartPng, createChart, matrixChartConfig, metricChartConfig, type MetricSeries } from './analysisCharts';
 import {
   collectWarnings,
@@ -144,6 +142,12 @@ export class AnalysisView {
     if (!this.state || this.state.phase !== 'running') return;
     this.state = { ...this.state, progress: p };
     this.paintProgress(p);
+  }
+
+  /** PNG data: URL of a shown chart, or undefined. */
+  png(id: string): string | undefined {
+    const chart = this.charts.get(id as ChartId);
+    return chart ? chartPng(chart) : undefined;
   }
 
   /** The state currently shown. */

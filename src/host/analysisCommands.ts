@@ -1,12 +1,16 @@
-// The analysis commands (analyze, compare, export, clear cache): target resolution, trust, progress
-// with Cancel, and joining a running job for the same files. What to do with a finished result is the
-// `AnalysisPresenter`'s business: the analysis panel (src/host/analysisPanel.ts) when present; until
-// then a plain presenter opens the result JSON beside the code.
+// The analysis commands (analyze, compare, export, clear cache) and the jobs behind them: trust check,
+// cache lookup, one worker job per checkpoint or comparison (a second request joins the running one),
+// withProgress with per-batch progress and Cancel, results shown in the analysis panels of
+// analysisPanel.ts. (Probe images, device and Show Log are registered in extension.ts.)
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
-import { ANALYSIS_PROGRESS, ANALYSIS_RUN, type AnalysisProgress, type AnalysisRunParams } from '../protocol/workerProtocol';
+import { ANALYSIS_PROGRESS, ANALYSIS_RUN, type AnalysisProgress as WorkerProgress, type AnalysisRunParams } from '../protocol/workerProtocol';
+import type { AnalysisProgress as ViewProgress, ChartId, CsvMetric } from '../protocol/analysisViewProtocol';
 import type { AnalysisResult } from '../core/resultSchema';
-import type { HostServices } from './services';
+import { csvMetricsOf } from '../../webview/analysisData';
+import { ANALYSIS_VIEW_TYPE, AnalysisPanels, panelKey, type AnalysisPanel } from './analysisPanel';
+import { createAnalysisCache, type AnalysisCache } from './analysisCache';
+import type { HostServices, ModelLensSettings } from './services';
 
 /** One analysis or comparison to run or show. */
 export interface AnalysisRequest {
@@ -14,79 +18,162 @@ export interface AnalysisRequest {
   files: [string] | [string, string];
 }
 
-/** Shows results; the analysis panel implements this. */
-export interface AnalysisPresenter {
-  show(request: AnalysisRequest, result: AnalysisResult): Promise<void>;
-  /** The result currently in front of the user, for "Export Analysis…". */
-  current(): AnalysisResult | undefined;
+/** How long a cancelled job may keep the worker busy before the worker is killed (ms). */
+export const CANCEL_GRACE_MS = 1000;
+
+/** The worker parameters for a request under the current settings. */
+export function runParams(files: readonly string[], s: ModelLensSettings, jobId: string): AnalysisRunParams {
+  const p: AnalysisRunParams = { file: files[0]!, batchSize: s.batchSize, device: s.device, limit: s.probeCount, jobId };
+  if (files[1] !== undefined) p.fileB = files[1];
+  if (s.probeImagesFolder !== undefined) p.images = s.probeImagesFolder;
+  if (s.headsOverride !== undefined) {
+    p.heads = s.headsOverride;
+    if (files[1] !== undefined) p.headsB = s.headsOverride;
+  }
+  return p;
 }
 
-class JsonPresenter implements AnalysisPresenter {
-  private last: AnalysisResult | undefined;
-  async show(_request: AnalysisRequest, result: AnalysisResult): Promise<void> {
-    this.last = result;
-    const doc = await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify(result, null, 2) });
-    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true });
-  }
-  current(): AnalysisResult | undefined {
-    return this.last;
-  }
+const PHASE_LABEL: Record<WorkerProgress['phase'], string> = {
+  load: 'Reading weights',
+  build: 'Building the analysis graph',
+  session: 'Starting the inference session',
+  run: 'Running probe images',
+  done: 'Finishing',
+};
+
+/** Progress as the view shows it, from a worker notification. */
+export function viewProgress(p: WorkerProgress): ViewProgress {
+  const label = PHASE_LABEL[p.phase] ?? 'Working';
+  const stage = p.message ? `${label} · ${p.message}` : label;
+  return p.phase === 'run' ? { done: p.done, total: p.total, stage: `${stage} (images)` } : { done: 0, total: 0, stage };
 }
 
-export function registerAnalysisCommands(context: vscode.ExtensionContext, services: HostServices, presenter: AnalysisPresenter = new JsonPresenter()): void {
-  const running = new Map<string, Promise<AnalysisResult | undefined>>();
+type Outcome = { kind: 'done'; result: AnalysisResult; cached: boolean } | { kind: 'cancelled' } | { kind: 'error'; code: string; message: string };
+
+interface Job {
+  key: string;
+  files: string[];
+  outcome: Promise<Outcome>;
+  cancel(): void;
+  last: ViewProgress | undefined;
+}
+
+function errorInfo(e: unknown): { code: string; message: string } {
+  const err = e as { code?: unknown; message?: unknown } | null;
+  return { code: typeof err?.code === 'string' ? err.code : 'internal', message: typeof err?.message === 'string' ? err.message : String(e) };
+}
+
+/** Registers the analysis commands and the analysis panel serializer. */
+export function registerAnalysisCommands(context: vscode.ExtensionContext, services: HostServices): void {
+  const cache: AnalysisCache = createAnalysisCache(context.globalStorageUri.fsPath, () => services.settings().cacheSizeLimitMB);
+  const jobs = new Map<string, Job>();
   let nextJob = 1;
 
-  const run = async (request: AnalysisRequest): Promise<void> => {
-    const what = request.files.length === 2 ? 'Comparing checkpoints' : 'Analyzing';
-    if (!services.requireTrust(request.files.length === 2 ? 'Comparing checkpoints' : 'Analyzing attention & CKA')) return;
-    const key = request.files.join('\u0000');
-    let job = running.get(key);
-    if (!job) {
-      job = start(request, what);
-      running.set(key, job);
-      void job.finally(() => running.delete(key));
-    }
-    const result = await job;
-    if (result) await presenter.show(request, result);
+  const panels = new AnalysisPanels(context.extensionUri, {
+    cancel: (key) => jobs.get(key)?.cancel(),
+    rerun: (files) => void run(files, { force: true }).catch(report),
+    showLog: () => services.log.show(true),
+    log: (level, msg) => services.log[level](msg),
+  });
+  context.subscriptions.push(panels);
+
+  const report = (e: unknown): void => {
+    const msg = e instanceof Error ? e.message : String(e);
+    services.log.error(msg);
+    void vscode.window.showErrorMessage(`Model Lens: ${msg}`, 'Show Log').then((c) => c && services.log.show(true));
   };
 
-  const start = (request: AnalysisRequest, what: string): Promise<AnalysisResult | undefined> => {
+  const startJob = (files: string[], force: boolean): Job => {
+    const key = panelKey(files);
     const s = services.settings();
-    const jobId = `job-${nextJob++}`;
-    const params: AnalysisRunParams = { file: request.files[0], batchSize: s.batchSize, device: s.device, limit: s.probeCount, jobId };
-    if (request.files[1] !== undefined) params.fileB = request.files[1];
-    if (s.probeImagesFolder !== undefined) params.images = s.probeImagesFolder;
-    if (s.headsOverride !== undefined) params.heads = s.headsOverride;
-    const title = `${what} ${request.files.map((f) => basename(f)).join(' vs ')}`;
-    return Promise.resolve(
-      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
-        const abort = new AbortController();
-        token.onCancellationRequested(() => abort.abort());
-        let last = 0;
-        const sub = services.worker.onNotification(ANALYSIS_PROGRESS, (p) => {
-          const n = p as Partial<AnalysisProgress> | null;
-          if (!n || n.jobId !== jobId || typeof n.done !== 'number' || typeof n.total !== 'number') return;
-          const pct = n.total > 0 ? (100 * n.done) / n.total : 0;
-          progress.report({ increment: Math.max(0, pct - last), message: n.message ?? `${n.phase ?? ''} ${n.done}/${n.total}` });
-          last = Math.max(last, pct);
-        });
-        const t0 = Date.now();
-        try {
-          const result = await services.worker.request<AnalysisResult>(ANALYSIS_RUN, params, abort.signal);
-          services.log.info(`${title}: done in ${Date.now() - t0} ms on ${result.device.used}`);
-          return result;
-        } catch (e) {
-          if (abort.signal.aborted) {
-            services.log.info(`${title}: cancelled`);
-            return undefined;
+    const jobId = `analysis-${nextJob++}`;
+    const params = runParams(files, s, jobId);
+    const abort = new AbortController();
+    const names = files.map((f) => basename(f)).join(' vs ');
+    const job: Job = { key, files, cancel: () => abort.abort(), last: undefined, outcome: Promise.resolve({ kind: 'cancelled' }) };
+    const toPanel = (p: ViewProgress): void => {
+      job.last = p;
+      panels.get(key)?.progress(p);
+    };
+    job.outcome = Promise.resolve(
+      vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Model Lens: ${files.length === 2 ? 'comparing' : 'analyzing'} ${names}`, cancellable: true },
+        async (progress, token): Promise<Outcome> => {
+          token.onCancellationRequested(() => abort.abort());
+          if (!force) {
+            const hit = await cache.get(params).catch((e: unknown) => {
+              services.log.warn(`Analysis cache read failed: ${errorInfo(e).message}`);
+              return undefined;
+            });
+            if (hit) {
+              services.log.info(`${names}: result from cache`);
+              return { kind: 'done', result: hit, cached: true };
+            }
           }
-          throw e;
-        } finally {
-          sub.dispose();
-        }
-      }),
+          let reported = 0;
+          const sub = services.worker.onNotification(ANALYSIS_PROGRESS, (raw) => {
+            const n = raw as Partial<WorkerProgress> | null;
+            if (!n || n.jobId !== jobId || typeof n.done !== 'number' || typeof n.total !== 'number' || typeof n.phase !== 'string') return;
+            const vp = viewProgress(n as WorkerProgress);
+            toPanel(vp);
+            const pct = vp.total > 0 ? (100 * vp.done) / vp.total : 0;
+            progress.report({ increment: Math.max(0, pct - reported), message: vp.total > 0 ? `${vp.stage}: ${vp.done}/${vp.total}` : vp.stage });
+            reported = Math.max(reported, pct);
+          });
+          const t0 = Date.now();
+          try {
+            const result = await services.worker.request<AnalysisResult>(ANALYSIS_RUN, params, abort.signal);
+            services.log.info(`${names}: done in ${Date.now() - t0} ms on ${result.device.used}`);
+            await cache.put(params, result).catch((e: unknown) => services.log.warn(`Analysis cache write failed: ${errorInfo(e).message}`));
+            return { kind: 'done', result, cached: false };
+          } catch (e) {
+            if (abort.signal.aborted) {
+              services.log.info(`${names}: cancelled`);
+              // The RPC is gone at once; the worker stops at its next batch. A native run that does not
+              // yield is ended with the worker, unless another job is using it.
+              setTimeout(() => {
+                if ([...jobs.values()].every((j) => j === job)) services.worker.restart('analysis cancelled');
+              }, CANCEL_GRACE_MS);
+              return { kind: 'cancelled' };
+            }
+            const info = errorInfo(e);
+            services.log.error(`${names}: ${info.message}`);
+            return { kind: 'error', ...info };
+          } finally {
+            sub.dispose();
+          }
+        },
+      ),
     );
+    return job;
+  };
+
+  /** Shows the panel of these files and runs (or joins, or reads from cache) the analysis. */
+  const run = async (files: string[], opts: { force?: boolean } = {}): Promise<void> => {
+    const key = panelKey(files);
+    const running = jobs.get(key);
+    const { panel, created } = panels.open(files);
+    if (running) {
+      // Joining: the panel follows the job that is already running.
+      panel.show({ phase: 'running', progress: running.last ?? { done: 0, total: 0, stage: 'Starting…' } });
+      return;
+    }
+    if (!created && !opts.force && panel.phase === 'done') return; // re-revealed with its result
+    if (!services.requireTrust(files.length === 2 ? 'Comparing checkpoints' : 'Analyzing attention & CKA')) {
+      panel.show({ phase: 'error', error: { code: 'untrusted', message: 'Running a model needs a trusted workspace. Trust this workspace (Manage Workspace Trust), then press Run again. Checkpoint headers stay available in the inspector.' } });
+      return;
+    }
+    const job = startJob(files, opts.force === true);
+    jobs.set(key, job);
+    panel.show({ phase: 'running', progress: { done: 0, total: 0, stage: 'Starting…' } });
+    const outcome = await job.outcome.finally(() => jobs.delete(key));
+    const target = panels.get(key);
+    if (outcome.kind === 'done') target?.show({ phase: 'done', result: outcome.result, cached: outcome.cached });
+    else if (outcome.kind === 'cancelled') target?.show({ phase: 'cancelled' });
+    else {
+      target?.show({ phase: 'error', error: { code: outcome.code, message: outcome.message } });
+      if (!target?.panel.visible) report(new Error(outcome.message));
+    }
   };
 
   const reg = (id: string, fn: (...args: unknown[]) => Promise<void>): void => {
@@ -95,53 +182,96 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
         try {
           await fn(...args);
         } catch (e) {
-          const msg = e instanceof Error ? e.message : String(e);
-          services.log.error(`${id} failed: ${msg}`);
-          void vscode.window.showErrorMessage(`Model Lens: ${msg}`, 'Show Log').then((c) => c && services.log.show(true));
+          services.log.error(`${id} failed: ${e instanceof Error ? e.message : String(e)}`);
+          report(e);
         }
       }),
     );
   };
 
+  const pickSecond = (a: vscode.Uri): Promise<vscode.Uri | undefined> => services.pickCheckpoint(`Model Lens: Compare ${basename(a.fsPath)} with…`, a);
+
   reg('modelLens.analyze', async (arg) => {
     const uri = services.targetUri(arg) ?? (await services.pickCheckpoint('Model Lens: Analyze Checkpoint'));
-    if (uri) await run({ files: [uri.fsPath] });
+    if (uri) await run([uri.fsPath]);
   });
   reg('modelLens.analyzeCheckpoint', async () => {
     const uri = await services.pickCheckpoint('Model Lens: Analyze Checkpoint');
-    if (uri) await run({ files: [uri.fsPath] });
+    if (uri) await run([uri.fsPath]);
   });
   reg('modelLens.compareWith', async (arg) => {
     const a = services.targetUri(arg) ?? (await services.pickCheckpoint('Model Lens: Compare — first checkpoint'));
     if (!a) return;
-    const b = await services.pickCheckpoint(`Model Lens: Compare ${basename(a.fsPath)} with…`, a);
-    if (b) await run({ files: [a.fsPath, b.fsPath] });
+    const b = await pickSecond(a);
+    if (b) await run([a.fsPath, b.fsPath]);
   });
   reg('modelLens.compareSelected', async (clicked, selected) => {
-    const uris = (Array.isArray(selected) ? selected : [clicked]).map((x) => services.targetUri(x)).filter((u): u is vscode.Uri => u !== undefined);
-    if (uris.length !== 2) {
-      void vscode.window.showWarningMessage(`Compare Selected Checkpoints needs exactly two files selected (got ${uris.length}).`);
+    const uris = (Array.isArray(selected) && selected.length > 0 ? selected : [clicked]).map((x) => services.targetUri(x)).filter((u): u is vscode.Uri => u !== undefined);
+    if (uris.length === 1) {
+      const b = await pickSecond(uris[0]!);
+      if (b) await run([uris[0]!.fsPath, b.fsPath]);
       return;
     }
-    await run({ files: [uris[0]!.fsPath, uris[1]!.fsPath] });
+    if (uris.length !== 2) {
+      void vscode.window.showWarningMessage(`Compare Selected Checkpoints needs exactly two checkpoint files selected (got ${uris.length}).`);
+      return;
+    }
+    await run([uris[0]!.fsPath, uris[1]!.fsPath]);
   });
   reg('modelLens.compareCheckpoints', async () => {
     const a = await services.pickCheckpoint('Model Lens: Compare — first checkpoint');
     if (!a) return;
-    const b = await services.pickCheckpoint(`Model Lens: Compare ${basename(a.fsPath)} with…`, a);
-    if (b) await run({ files: [a.fsPath, b.fsPath] });
+    const b = await pickSecond(a);
+    if (b) await run([a.fsPath, b.fsPath]);
   });
   reg('modelLens.exportAnalysis', async () => {
-    const r = presenter.current();
-    if (!r) {
-      void vscode.window.showInformationMessage('Run an analysis first: there is no result to export.');
+    const withResult = panels.all().filter((p) => p.result);
+    let panel: AnalysisPanel | undefined = panels.active();
+    if (!panel?.result) panel = undefined;
+    if (!panel && withResult.length === 1) panel = withResult[0];
+    if (!panel && withResult.length > 1) {
+      const pick = await vscode.window.showQuickPick(
+        withResult.map((p) => ({ label: p.panel.title, description: p.files.join('  ·  '), p })),
+        { title: 'Model Lens: Export Analysis — which result?' },
+      );
+      panel = pick?.p;
+      if (!pick) return;
+    }
+    if (!panel?.result) {
+      void vscode.window.showInformationMessage('Model Lens: there is no analysis result to export yet. Run Analyze Checkpoint… first.');
       return;
     }
-    const target = await vscode.window.showSaveDialog({ filters: { JSON: ['json'] }, title: 'Export Analysis (model-lens/analysis@1)' });
-    if (target) await vscode.workspace.fs.writeFile(target, Buffer.from(JSON.stringify(r, null, 2)));
+    const r = panel.result;
+    const metricNames: Record<CsvMetric, string> = { attentionDistance: 'Attention distance', headDiversity: 'Head diversity', cka: 'CKA (layer × layer)', crossCka: 'Cross-model CKA' };
+    const charts: [ChartId, string][] = r.compare
+      ? [['attention-distance', 'Attention distance chart'], ['head-diversity', 'Head diversity chart'], ['cka', 'CKA heatmap, model A'], ['cka-b', 'CKA heatmap, model B'], ['cross-cka', 'Cross-model CKA heatmap']]
+      : [['attention-distance', 'Attention distance chart'], ['head-diversity', 'Head diversity chart'], ['cka', 'CKA heatmap']];
+    type Item = vscode.QuickPickItem & { run: () => Promise<unknown> };
+    const items: Item[] = [
+      { label: '$(json) JSON', description: 'the full result, schema model-lens/analysis@1', run: () => panel!.saveExport({ format: 'json' }) },
+      ...csvMetricsOf(r).map((m): Item => ({ label: `$(table) CSV — ${metricNames[m]}`, run: () => panel!.saveExport({ format: 'csv', metric: m }) })),
+      ...charts.map(([id, label]): Item => ({
+        label: `$(file-media) PNG — ${label}`,
+        run: async () => {
+          const png = await panel!.renderPng(id);
+          return panel!.saveExport({ format: 'png', chart: id, dataUrl: `data:image/png;base64,${Buffer.from(png).toString('base64')}` });
+        },
+      })),
+    ];
+    const pick = await vscode.window.showQuickPick(items, { title: `Model Lens: Export ${panel.panel.title}` });
+    if (pick) await pick.run();
   });
   reg('modelLens.clearCache', async () => {
     services.headers.clear();
-    void vscode.window.showInformationMessage('Model Lens: header cache cleared.');
+    const { entries, bytes } = await cache.clear();
+    void vscode.window.showInformationMessage(`Model Lens: cleared ${entries} cached analysis result${entries === 1 ? '' : 's'} (${(bytes / 1024).toFixed(0)} KB) and the header cache.`);
   });
+
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer(ANALYSIS_VIEW_TYPE, {
+      async deserializeWebviewPanel(wp: vscode.WebviewPanel, state: unknown): Promise<void> {
+        panels.restore(wp, state);
+      },
+    }),
+  );
 }

@@ -2,6 +2,10 @@
 // RPC of rpc.ts over postMessage. The host validates everything the webview sends (src/host/analysisMessages.ts).
 import type { AnalysisResult } from '../core/resultSchema';
 
+// The webview may import only src/protocol, so the result types it renders are re-exported here.
+export type { AnalysisResult, CkaBlock, MetricBlock, ProbeInfo, DeviceName } from '../core/resultSchema';
+export type { ModelSummary } from '../core/archTypes';
+
 /** Method names; `view→host` ones are validated by the host before use. */
 export const ANALYSIS_VIEW_METHODS = {
   /** view→host note: the page has loaded and wants the current state (params: {}). */
@@ -18,6 +22,8 @@ export const ANALYSIS_VIEW_METHODS = {
   showLog: 'analysisView/showLog',
   /** view→host request: save an export through a save dialog (params: ExportRequest → ExportResponse). */
   export: 'analysisView/export',
+  /** host→view request: the PNG of one chart, for the Export Analysis command (params: {chart: ChartId} → {dataUrl}). */
+  renderPng: 'analysisView/renderPng',
 } as const;
 
 /** Metric names that can be exported as CSV. */
@@ -72,6 +78,11 @@ export type ExportRequest =
 export interface ExportResponse {
   saved: boolean;
   path?: string;
+}
+
+/** Answer to `analysisView/renderPng`. */
+export interface RenderPngResponse {
+  dataUrl: string;
 }
 
 /** The data: URL prefix of a PNG export. */
