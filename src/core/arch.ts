@@ -32,6 +32,8 @@ export const SIZE_HEADS: Readonly<Record<string, number>> = {
   tiny: 3, small: 6, base: 12, large: 16, huge: 16, giant: 16, gigantic: 16,
 };
 const LETTER_HEADS: Readonly<Record<string, number>> = { t: 3, s: 6, b: 12, l: 16, h: 16, g: 16 };
+/** Heads of the standard widths; a name whose size word contradicts a standard width is not believed. */
+const STANDARD_WIDTH_HEADS: Readonly<Record<number, number>> = { 192: 3, 384: 6, 768: 12, 1024: 16, 1280: 16 };
 
 const FLOAT_DTYPES: ReadonlySet<DType> = new Set<DType>(['F64', 'F32', 'F16', 'BF16', 'F8_E4M3', 'F8_E5M2']);
 /** Sidecar JSON files are small; anything larger is not a model config. */
@@ -373,6 +375,11 @@ function resolveHeads(ctx: Ctx, dim: number | null, weightsHeads: number | undef
     for (const name of ctx.modelNames()) {
       const m = headsFromModelName(name);
       if (!m) continue;
+      const standard = dim === null ? undefined : STANDARD_WIDTH_HEADS[dim];
+      if (standard !== undefined && standard !== m.heads) {
+        notes.push(`model name "${name}" says ${m.word} (${m.heads} heads), but dim ${String(dim)} is the standard width of a ${standard}-head ViT`);
+        continue;
+      }
       if (ok(m.heads)) {
         details['headsFromName'] = name;
         if (notes.length) details['headsNotes'] = notes;

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attachSidecarConfig, headsFromModelName, loadSidecarConfig, recognize } from '../../src/core/arch';
-import type { Checkpoint, TensorInfo } from '../../src/core/model';
+import type { Checkpoint, DType, TensorInfo } from '../../src/core/model';
 import { FIX, checkAgainstManifest, ckptOf, listing, manifest, tensors } from './archManifest';
 
 test('every manifest model with a tensor listing is recognized as expected', () => {
@@ -74,6 +74,37 @@ test('heads: override wins, must divide dim; dim/64; unknown', () => {
   const extra = recognize(ckptOf('models/torchvision_vit_d128.pth', { extras: [{ key: 'args', value: "Namespace(model='deit_base_patch16_224', num_heads=8)" }] }));
   assert.equal(extra.summary.heads, 8);
   assert.equal(extra.summary.headsSource, 'checkpoint-args');
+});
+
+function syntheticVit(d: number, file: string, extra: Partial<Checkpoint> = {}): Checkpoint {
+  const list: Array<[string, DType, number[]]> = [
+    ['cls_token', 'F32', [1, 1, d]], ['pos_embed', 'F32', [1, 197, d]], ['patch_embed.proj.weight', 'F32', [d, 3, 16, 16]],
+    ['patch_embed.proj.bias', 'F32', [d]],
+    ['blocks.0.norm1.weight', 'F32', [d]], ['blocks.0.norm1.bias', 'F32', [d]], ['blocks.0.attn.qkv.weight', 'F32', [3 * d, d]],
+    ['blocks.0.attn.qkv.bias', 'F32', [3 * d]], ['blocks.0.attn.proj.weight', 'F32', [d, d]], ['blocks.0.attn.proj.bias', 'F32', [d]],
+    ['blocks.0.norm2.weight', 'F32', [d]], ['blocks.0.norm2.bias', 'F32', [d]], ['blocks.0.mlp.fc1.weight', 'F32', [4 * d, d]],
+    ['blocks.0.mlp.fc1.bias', 'F32', [4 * d]], ['blocks.0.mlp.fc2.weight', 'F32', [d, 4 * d]], ['blocks.0.mlp.fc2.bias', 'F32', [d]],
+  ];
+  return { file, format: 'pytorch-zip', sizeBytes: 0, tensors: tensors(list), metadata: {}, extras: [], findings: [], variants: [], ...extra };
+}
+
+test('model-name rule is not believed against a standard width', () => {
+  // a ViT-B (768) saved as "..._large_..." is still 12 heads; ViT-H (1280) needs the name (dim/64 would say 20)
+  const b = recognize(syntheticVit(768, '/w/finetune_large_lr.pth'));
+  assert.equal(b.summary.heads, 12);
+  assert.equal(b.summary.headsSource, 'dim/64');
+  assert.match(String(b.summary.details?.['headsNotes']), /standard width/);
+  const h = recognize(syntheticVit(1280, '/w/vit_huge_patch16_224.pth'));
+  assert.equal(h.summary.heads, 16);
+  assert.equal(h.summary.headsSource, 'model-name');
+  assert.deepEqual(h.summary.imageSize, [224, 224]);
+  assert.equal(h.summary.params, 1280 * (1 + 197 + 3 * 256 + 1) + 12 * 1280 * 1280 + 13 * 1280);
+  const h2 = recognize(syntheticVit(1280, '/w/model.safetensors'));
+  assert.equal(h2.summary.headsSource, 'dim/64');
+  assert.equal(h2.summary.heads, 20);
+  // generic file names fall back to the folder name
+  const f = recognize(syntheticVit(1280, '/w/vit-huge-14/pytorch_model.bin'));
+  assert.equal(f.summary.heads, 16);
 });
 
 test('model-name rule', () => {
