@@ -527,6 +527,20 @@ export class ProtoWriter {
     return this;
   }
 
+  /** Appends already-encoded fields (copied verbatim from another message) without a tag. */
+  raw(data: Uint8Array): this {
+    if (data.length <= 1024) {
+      this.ensure(data.length);
+      this.scratch.set(data, this.used);
+      this.used += data.length;
+    } else {
+      this.flush();
+      this.parts.push(data);
+    }
+    this.total += data.length;
+    return this;
+  }
+
   string(field: number, s: string): this {
     return this.bytes(field, textEncoder.encode(s));
   }

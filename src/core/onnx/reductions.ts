@@ -29,16 +29,16 @@ export function patchDistanceMatrix(grid: [number, number], patch: [number, numb
   return d;
 }
 
-export interface ReductionInputs {
-  /** Per layer, the attention probabilities [B,H,T,T] (softmax output), in layer order. */
-  probs: readonly string[];
-  /** Per layer, the block output [B,T,D] (after both residual additions). */
-  blocks: readonly string[];
-  grid: [number, number];
-  patch: [number, number];
-  /** Cast to float32 first (for models whose activations are float16/bfloat16). */
-  castProbs?: boolean;
-  castBlocks?: boolean;
+/** ReduceSum with axes as an input (opset ≥ 13) or an attribute (older opsets). */
+export function reduceSum(g: OnnxGraphBuilder, x: string, axes: number[], keepdims: boolean, opset: number, hint: string): string {
+  if (opset >= 13) return g.op('ReduceSum', [x, g.i64(axes)], { keepdims: attrInt(keepdims ? 1 : 0) }, hint);
+  return g.op('ReduceSum', [x], { axes: attrInts(axes), keepdims: attrInt(keepdims ? 1 : 0) }, hint);
+}
+
+/** Unsqueeze with axes as an input (opset ≥ 13) or an attribute (older opsets). */
+export function unsqueeze(g: OnnxGraphBuilder, x: string, axes: number[], opset: number, hint: string): string {
+  if (opset >= 13) return g.op('Unsqueeze', [x, g.i64(axes)], undefined, hint);
+  return g.op('Unsqueeze', [x], { axes: attrInts(axes) }, hint);
 }
 
 /**
@@ -46,44 +46,44 @@ export interface ReductionInputs {
  * cross term C[h,h'] = Σ_b,i,j Â[b,h,i,j]·log⁺Â[b,h',i,j]. Add them right after the softmax so the
  * runtime can free the map early.
  */
-export function addAttentionReductions(g: OnnxGraphBuilder, probs: string, distVec: string, n: number, cast: boolean): { dist: string; cross: string } {
+export function addAttentionReductions(g: OnnxGraphBuilder, probs: string, distVec: string, n: number, cast: boolean, opset = 17): { dist: string; cross: string } {
   let p = probs;
   if (cast) p = g.op('Cast', [p], { to: attrInt(OnnxDataType.FLOAT) }, 'probs_f32');
   // Patch tokens are the last N of the sequence whatever the number of special tokens.
   const big = 9007199254740991;
   const patchP = g.op('Slice', [p, g.i64([-n, -n]), g.i64([big, big]), g.i64([2, 3])], undefined, 'patch_probs');
-  const rowSum = g.op('ReduceSum', [patchP, g.i64([-1])], { keepdims: attrInt(1) }, 'row_sum');
+  const rowSum = reduceSum(g, patchP, [-1], true, opset, 'row_sum');
   const a = g.op('Div', [patchP, rowSum], undefined, 'attn_hat');
   const aFlat = g.op('Reshape', [a, g.i64([0, 0, -1])], undefined, 'attn_hat_flat');
   // MatMul with a 1-D vector contracts the last axis: [B,H,N·N]·[N·N] -> [B,H].
   const distBH = g.op('MatMul', [aFlat, distVec], undefined, 'dist_bh');
-  const dist = g.op('ReduceSum', [distBH, g.i64([0])], { keepdims: attrInt(1) }, 'dist_h');
+  const dist = reduceSum(g, distBH, [0], true, opset, 'dist_h');
   const logA = g.op('Log', [g.op('Max', [a, g.scalar(KL_EPSILON)], undefined, 'attn_clamped')], undefined, 'log_attn');
   const logFlatT = g.op('Transpose', [g.op('Reshape', [logA, g.i64([0, 0, -1])], undefined, 'log_attn_flat')], { perm: attrInts([0, 2, 1]) }, 'log_attn_t');
   const crossB = g.op('MatMul', [aFlat, logFlatT], undefined, 'cross_bhh');
-  const cross = g.op('ReduceSum', [crossB, g.i64([0])], { keepdims: attrInt(1) }, 'cross_hh');
+  const cross = reduceSum(g, crossB, [0], true, opset, 'cross_hh');
   return { dist, cross };
 }
 
 /** Per-layer Gram node: [B,T,D] -> [1,B,B] = X Xᵀ with X flattened over tokens and channels. */
-export function addGram(g: OnnxGraphBuilder, block: string, cast: boolean): string {
+export function addGram(g: OnnxGraphBuilder, block: string, cast: boolean, opset = 17): string {
   let x = block;
   if (cast) x = g.op('Cast', [x], { to: attrInt(OnnxDataType.FLOAT) }, 'block_f32');
   const flat = g.op('Reshape', [x, g.i64([0, -1])], undefined, 'block_flat');
   const gram = g.op('MatMul', [flat, g.op('Transpose', [flat], { perm: attrInts([1, 0]) }, 'block_flat_t')], undefined, 'gram_bb');
-  return g.op('Unsqueeze', [gram, g.i64([0])], undefined, 'gram_1bb');
+  return unsqueeze(g, gram, [0], opset, 'gram_1bb');
 }
 
 /**
  * Stacks the per-layer pieces into the three contract outputs and declares them as graph outputs:
  * attn_dist_sum [L,H], kl_sum [L,H,H] (KL[h,h'] = C[h,h] − C[h,h']), gram [L,B,B].
  */
-export function addContractOutputs(g: OnnxGraphBuilder, dists: readonly string[], crosses: readonly string[], grams: readonly string[], heads: number | string): void {
+export function addContractOutputs(g: OnnxGraphBuilder, dists: readonly string[], crosses: readonly string[], grams: readonly string[], heads: number | string, opset = 17): void {
   const layers = dists.length;
   g.node('Concat', [...dists], [OUTPUT_ATTN_DIST], { axis: attrInt(0) });
   const cross = g.op('Concat', [...crosses], { axis: attrInt(0) }, 'cross_lhh');
   const eye = g.op('EyeLike', [g.op('Gather', [cross, g.i64([0], [])], { axis: attrInt(0) }, 'cross_first')], undefined, 'eye_hh');
-  const diag = g.op('ReduceSum', [g.op('Mul', [cross, eye], undefined, 'cross_diag_only'), g.i64([2])], { keepdims: attrInt(1) }, 'cross_diag');
+  const diag = reduceSum(g, g.op('Mul', [cross, eye], undefined, 'cross_diag_only'), [2], true, opset, 'cross_diag');
   g.node('Sub', [diag, cross], [OUTPUT_KL]);
   g.node('Concat', [...grams], [OUTPUT_GRAM], { axis: attrInt(0) });
   g.output(OUTPUT_ATTN_DIST, OnnxDataType.FLOAT, [layers, heads]);

@@ -107,14 +107,27 @@ export function relativePositionIndex(grid: [number, number], specialTokens: num
   return idx;
 }
 
-/** Gathers the [H,T,T] bias from a BEiT table [numRel(+3), H]. */
-function relativeBias(table: Float32Array, heads: number, grid: [number, number], s: number, file: string, name: string): Float32Array {
+/**
+ * Gathers the [H,T,T] bias from a BEiT table [numRel(+3), H], with the checkpoint's own
+ * relative_position_index when it has one (else the index BEiT computes).
+ */
+function relativeBias(table: Float32Array, heads: number, grid: [number, number], s: number, file: string, name: string, ckptIndex?: Float32Array): Float32Array {
   const numRel = (2 * grid[0] - 1) * (2 * grid[1] - 1) + (s === 1 ? 3 : 0);
   if (s > 1) throw new ModelLensError('not-analyzable', file, `relative position bias with ${s} special tokens is not supported`);
   if (table.length !== numRel * heads) {
     throw new ModelLensError('not-analyzable', file, `${name} has ${table.length} values; a ${grid[0]}×${grid[1]} window with ${heads} heads needs ${numRel}×${heads} (the image size must match the pretraining window; table interpolation is not supported)`);
   }
-  const idx = relativePositionIndex(grid, s);
+  let idx: ArrayLike<number> = relativePositionIndex(grid, s);
+  if (ckptIndex) {
+    if (ckptIndex.length !== idx.length) {
+      throw new ModelLensError('not-analyzable', file, `the relative_position_index beside ${name} has ${ckptIndex.length} entries; ${grid[0]}×${grid[1]} patches + ${s} need ${idx.length}`);
+    }
+    for (let k = 0; k < ckptIndex.length; k++) {
+      const v = ckptIndex[k]!;
+      if (!Number.isInteger(v) || v < 0 || v >= numRel) throw new ModelLensError('corrupt', file, `relative_position_index beside ${name} has entry ${v} outside the table (0..${numRel - 1})`);
+    }
+    idx = ckptIndex;
+  }
   const tt = idx.length;
   const out = new Float32Array(heads * tt);
   for (let h = 0; h < heads; h++) for (let k = 0; k < tt; k++) out[h * tt + k] = table[idx[k]! * heads + h]!;
@@ -187,7 +200,9 @@ async function buildForward(spec: VitSpec, weights: WeightFn, file: string, afte
   }
 
   const scale = 1 / Math.sqrt(hd);
-  const sharedBias = W.sharedRelPosTable ? relativeBias(await weights(W.sharedRelPosTable), h, grid, s, file, W.sharedRelPosTable) : undefined;
+  const sharedBias = W.sharedRelPosTable
+    ? relativeBias(await weights(W.sharedRelPosTable), h, grid, s, file, W.sharedRelPosTable, W.sharedRelPosIndex ? await weights(W.sharedRelPosIndex) : undefined)
+    : undefined;
   const sharedBiasName = sharedBias ? g.f32('rel_pos_bias_shared', [h, t, t], sharedBias) : undefined;
   const probs: string[] = [];
   const blocks: string[] = [];
@@ -236,7 +251,9 @@ async function buildForward(spec: VitSpec, weights: WeightFn, file: string, afte
     const k = project(kW, kB, 'k', [0, 2, 3, 1]);
     const v = project(vW, vB, 'v', [0, 2, 1, 3]);
     let scores = g.op('MatMul', [q, k], undefined, `l${l}_scores`);
-    const biasName = B.relPosTable ? g.f32(`l${l}_rel_pos_bias`, [h, t, t], relativeBias(await weights(B.relPosTable), h, grid, s, file, B.relPosTable)) : sharedBiasName;
+    const biasName = B.relPosTable
+      ? g.f32(`l${l}_rel_pos_bias`, [h, t, t], relativeBias(await weights(B.relPosTable), h, grid, s, file, B.relPosTable, B.relPosIndex ? await weights(B.relPosIndex) : undefined))
+      : sharedBiasName;
     if (biasName) scores = g.op('Add', [scores, biasName], undefined, `l${l}_scores_biased`);
     const p = g.op('Softmax', [scores], { axis: attrInt(-1) }, `l${l}_attn_probs`);
     probs.push(p);

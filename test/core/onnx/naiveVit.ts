@@ -124,7 +124,7 @@ export function naiveForward(spec: VitSpec, W: Weights, pixels: Float64Array, ba
     }
     if (pos) {
       const patchOnly = pos.length === N * d;
-      for (let tk = patchOnly ? S : 0; tk < T; tk++) for (let c = 0; c < d; c++) x[(b * T + tk) * d + c] += pos[(patchOnly ? tk - S : tk) * d + c]!;
+      for (let tk = patchOnly ? S : 0; tk < T; tk++) for (let c = 0; c < d; c++) x[(b * T + tk) * d + c] = x[(b * T + tk) * d + c]! + pos[(patchOnly ? tk - S : tk) * d + c]!;
     }
   }
   const probs: Float64Array[] = [];
