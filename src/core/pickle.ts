@@ -501,9 +501,13 @@ class Vm {
       }
       case 0x46: {
         const s = this.line().trim();
-        const v = Number(s);
-        if (Number.isNaN(v) && !/^[+-]?nan$/i.test(s)) this.fail('corrupt', `bad FLOAT literal ${JSON.stringify(s.slice(0, 40))}`);
-        this.push(/^[+-]?inf/i.test(s) ? (s.startsWith('-') ? -Infinity : Infinity) : v);
+        if (/^[+-]?inf(inity)?$/i.test(s)) this.push(s.startsWith('-') ? -Infinity : Infinity);
+        else if (/^[+-]?nan$/i.test(s)) this.push(NaN);
+        else {
+          const v = Number(s);
+          if (Number.isNaN(v) || s === '') this.fail('corrupt', `bad FLOAT literal ${JSON.stringify(s.slice(0, 40))}`);
+          this.push(v);
+        }
         return;
       }
       case 0x47: {

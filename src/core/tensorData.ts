@@ -124,6 +124,15 @@ function isContiguous(t: TensorInfo): boolean {
   return true;
 }
 
+export interface ReadOptions {
+  /** Read through this source instead of opening `t.location.file` (it is not closed). */
+  source?: ByteSource;
+  /** Bytes per ranged read (default CHUNK_BYTES). */
+  chunkBytes?: number;
+  /** Strided views spanning at most this many bytes are read whole and gathered (default 256 MiB). */
+  gatherSpanBytes?: number;
+}
+
 /**
  * Visits the tensor's elements in logical (row-major) order in blocks: `sink(values, count)` gets a
  * Float64Array whose first `count` entries are the next elements. Memory stays within a few chunks.
@@ -131,7 +140,7 @@ function isContiguous(t: TensorInfo): boolean {
 export async function streamTensor(
   t: TensorInfo,
   sink: (values: Float64Array, count: number) => void,
-  opts: { source?: ByteSource; chunkBytes?: number } = {},
+  opts: ReadOptions = {},
 ): Promise<void> {
   const numel = numelOf(t.shape);
   if (!Number.isSafeInteger(numel)) throw new ModelLensError('too-large', t.location.file, `tensor "${t.name}" has too many elements`, t.location.offset);
@@ -154,13 +163,13 @@ export async function streamTensor(
       }
       return;
     }
-    await streamStrided(t, src, sink, chunk);
+    await streamStrided(t, src, sink, chunk, opts.gatherSpanBytes ?? MAX_GATHER_SPAN);
   } finally {
     if (!opts.source) await src.close();
   }
 }
 
-async function streamStrided(t: TensorInfo, src: ByteSource, sink: (v: Float64Array, n: number) => void, chunk: number): Promise<void> {
+async function streamStrided(t: TensorInfo, src: ByteSource, sink: (v: Float64Array, n: number) => void, chunk: number, gatherSpan: number): Promise<void> {
   const es = DTYPE_BYTES[t.dtype];
   const shape = t.shape;
   const strides = t.strides!;
@@ -174,7 +183,7 @@ async function streamStrided(t: TensorInfo, src: ByteSource, sink: (v: Float64Ar
   const span = t.location.length;
   let window: Uint8Array | undefined;
   let wStart = 0;
-  if (span <= MAX_GATHER_SPAN) {
+  if (span <= gatherSpan) {
     window = await readSpan(src, t.location.offset, span, chunk);
     wStart = 0;
   }
@@ -226,7 +235,7 @@ async function readSpan(src: ByteSource, offset: number, len: number, chunk: num
 }
 
 /** All elements as float32 in logical row-major order. */
-export async function readTensorF32(t: TensorInfo, opts: { source?: ByteSource } = {}): Promise<Float32Array> {
+export async function readTensorF32(t: TensorInfo, opts: ReadOptions = {}): Promise<Float32Array> {
   const numel = numelOf(t.shape);
   if (!Number.isSafeInteger(numel) || numel > MAX_F32_ELEMENTS) {
     throw new ModelLensError('too-large', t.location.file, `tensor "${t.name}" has ${numel} elements (limit ${MAX_F32_ELEMENTS})`, t.location.offset);
@@ -261,7 +270,7 @@ export interface TensorStats {
 }
 
 /** Streams the tensor twice (moments, then histogram) with bounded memory. */
-export async function tensorStats(t: TensorInfo, opts: { bins?: number; source?: ByteSource } = {}): Promise<TensorStats> {
+export async function tensorStats(t: TensorInfo, opts: ReadOptions & { bins?: number } = {}): Promise<TensorStats> {
   const bins = Math.max(1, Math.min(1024, opts.bins ?? 64));
   const own = opts.source === undefined;
   const src = opts.source ?? (await FileByteSource.open(t.location.file));
@@ -307,7 +316,7 @@ export async function tensorStats(t: TensorInfo, opts: { bins?: number; source?:
         m2 += bm2 + (delta * delta * finite * bn) / tot;
         finite = tot;
       },
-      { source: src },
+      { ...opts, source: src },
     );
     const counts = new Array<number>(bins).fill(0);
     let edges: number[] = [];
@@ -328,7 +337,7 @@ export async function tensorStats(t: TensorInfo, opts: { bins?: number; source?:
             counts[b]!++;
           }
         },
-        { source: src },
+        { ...opts, source: src },
       );
     }
     return {
