@@ -3,22 +3,10 @@
 // computed by the worker from ranged reads. Every webview message is validated before use.
 import * as vscode from 'vscode';
 import { basename, dirname } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { RpcEndpoint, type RpcTransport } from '../protocol/rpc';
-import {
-  INSPECTOR_METHODS,
-  parseReady,
-  parseRunCommand,
-  parseSelectVariant,
-  parseTensorStatsRequest,
-  type InspectorCommand,
-  type InspectorState,
-  type TensorStatsView,
-} from '../protocol/webviewProtocol';
-import { TENSOR_STATS, type TensorStatsParams } from '../protocol/workerProtocol';
-import { ModelLensError } from '../core/errors';
+import type { RpcTransport } from '../protocol/rpc';
+import type { InspectorCommand } from '../protocol/webviewProtocol';
 import { inspectorHtml, makeNonce } from './inspectorHtml';
-import { toErrorView, toInspectorData, toStatsView } from './inspectorData';
+import { InspectorSession } from './inspectorSession';
 import type { HostServices } from './services';
 
 /** View types: the default editor for five extensions, and an option for `.bin` (often not a checkpoint). */
@@ -40,7 +28,7 @@ class InspectorDocument implements vscode.CustomDocument {
 
 interface OpenEditor {
   doc: InspectorDocument;
-  rpc: RpcEndpoint;
+  session: InspectorSession;
   reload(): void;
 }
 
@@ -50,7 +38,7 @@ export class InspectorProvider implements vscode.CustomReadonlyEditorProvider<In
   constructor(private readonly services: HostServices) {
     services.context.subscriptions.push(
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
-        for (const e of this.editors) e.rpc.notify(INSPECTOR_METHODS.trust, { trusted: true });
+        for (const e of this.editors) e.session.trustChanged();
       }),
       vscode.workspace.onDidChangeConfiguration((ev) => {
         if (ev.affectsConfiguration('modelLens.headsOverride')) for (const e of this.editors) e.reload();
@@ -91,70 +79,25 @@ export class InspectorProvider implements vscode.CustomReadonlyEditorProvider<In
       onMessage: (h) => disposables.push(webview.onDidReceiveMessage(h)),
       onClose: (h) => closeHandlers.push(h),
     };
-    const rpc = new RpcEndpoint(transport);
-    let state: InspectorState = { fileName: basename(file), trusted: vscode.workspace.isTrusted, loading: true };
-    let generation = 0;
-    const push = (): void => rpc.notify(INSPECTOR_METHODS.show, { ...state, trusted: vscode.workspace.isTrusted });
-
-    const load = (): void => {
-      const gen = ++generation;
-      state = { fileName: basename(file), trusted: vscode.workspace.isTrusted, loading: true };
-      const opts = doc.variant !== undefined ? { variant: doc.variant } : undefined;
-      this.services.headers.inspect(file, opts).then(
-        (ic) => {
-          if (gen !== generation) return;
-          state = { ...state, loading: false, data: toInspectorData(ic) };
-          log.info(`Inspected ${file}: ${ic.checkpoint.tensors.length} tensors, ${ic.summary.family} (${ic.readMs.toFixed(1)} ms uncached)`);
-          push();
-        },
-        (e: unknown) => {
-          if (gen !== generation) return;
-          state = { ...state, loading: false, error: toErrorView(e, file) };
-          log.warn(`Cannot inspect ${file}: ${e instanceof Error ? e.message : String(e)}`);
-          push();
-        },
-      );
+    const session = new InspectorSession(transport, {
+      file,
+      headers: this.services.headers,
+      workerRequest: (method, params, signal) => this.services.worker.request(method, params, signal),
+      runCommand: (command) => void this.run(command, doc, editor),
+      isTrusted: () => vscode.workspace.isTrusted,
+      log,
+    });
+    // Editors of the same document share the chosen weight set.
+    session.variant = doc.variant;
+    const editor: OpenEditor = {
+      doc,
+      session,
+      reload: () => {
+        doc.variant = session.variant;
+        session.reload();
+      },
     };
-    const editor: OpenEditor = { doc, rpc, reload: () => { load(); push(); } };
     this.editors.add(editor);
-
-    rpc.onNotification(INSPECTOR_METHODS.ready, (p) => {
-      if (!parseReady(p)) return;
-      push();
-    });
-    rpc.onNotification(INSPECTOR_METHODS.selectVariant, (p) => {
-      const v = parseSelectVariant(p);
-      if (!v || !state.data?.variants.some((x) => x.key === v.variant)) {
-        log.warn(`Inspector: ignored an invalid variant selection from the webview`);
-        return;
-      }
-      doc.variant = v.variant;
-      editor.reload();
-    });
-    rpc.onNotification(INSPECTOR_METHODS.runCommand, (p) => {
-      const c = parseRunCommand(p);
-      if (!c) {
-        log.warn('Inspector: ignored an invalid command message from the webview');
-        return;
-      }
-      void this.run(c.command, doc, editor);
-    });
-    rpc.handle(INSPECTOR_METHODS.tensorStats, async (p, ctx): Promise<TensorStatsView> => {
-      const req = parseTensorStatsRequest(p);
-      if (!req) throw new ModelLensError('corrupt', file, 'invalid tensor statistics request');
-      if (!state.data?.tensors.some((t) => t.name === req.name)) throw new ModelLensError('not-found', file, `no tensor named ${JSON.stringify(req.name.slice(0, 200))}`);
-      const params: TensorStatsParams = { file, tensor: req.name };
-      if (doc.variant !== undefined) params.variant = doc.variant;
-      else if (state.data.selectedVariant !== undefined) params.variant = state.data.selectedVariant;
-      const t0 = performance.now();
-      try {
-        const raw = await this.services.worker.request<unknown>(TENSOR_STATS, params, ctx.signal);
-        return toStatsView(req.name, raw, performance.now() - t0);
-      } catch (e) {
-        if (!ctx.signal.aborted) log.warn(`Tensor statistics of ${req.name} in ${file} failed: ${e instanceof Error ? e.message : String(e)}`);
-        throw e;
-      }
-    });
 
     // Re-read when the file changes on disk (a training run overwriting its checkpoint).
     const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dirname(file)), basename(file)));
@@ -171,7 +114,7 @@ export class InspectorProvider implements vscode.CustomReadonlyEditorProvider<In
       for (const h of closeHandlers) h('inspector closed');
       for (const d of disposables) d.dispose();
     });
-    load();
+    session.reload();
   }
 
   private async run(command: InspectorCommand, doc: InspectorDocument, editor: OpenEditor): Promise<void> {

@@ -1,0 +1,53 @@
+// The hover's text: compact summary, escaped file-derived strings, analysis numbers from the result.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { analysisLines, escapeMarkdown, hoverMarkdown, meanOffDiagonal, sparkline, summaryLine } from '../../src/host/hoverContent';
+import type { ModelSummary } from '../../src/core/archTypes';
+import type { AnalysisResult } from '../../src/core/resultSchema';
+
+const summary: ModelSummary = {
+  file: '/x/mae.pth', format: 'pytorch-zip', family: 'mae', layers: 12, heads: 12, headsSource: 'config', dim: 768,
+  patchSize: [16, 16], imageSize: [224, 224], specialTokens: 1, params: 85_798_656, dtype: 'F32', dtypes: { F32: 150 },
+};
+
+test('summary line: architecture · params · dtype · layers×heads · size · findings', () => {
+  assert.equal(summaryLine(summary, 343_000_000, { total: 2, danger: 1 }), 'MAE ViT · 85.8 M params · F32 · 12×12 · 327 MiB · 2 findings (1 dangerous)');
+  assert.equal(summaryLine({ ...summary, heads: null, family: 'unknown' }, 1000, { total: 0, danger: 0 }), 'unknown architecture · 85.8 M params · F32 · 12×? · 1000 B · no findings');
+});
+
+test('file names cannot inject markdown, links or HTML', () => {
+  const evil = '[click](command:workbench.action.terminal.new)<img src=x onerror=alert(1)>*x*`y`.pth';
+  const md = hoverMarkdown({ file: `/tmp/${evil}`, sizeBytes: 1, openCommand: 'command:modelLens.openInInspector?%5B%5D' });
+  assert.ok(!md.includes('[click]('), md);
+  assert.ok(!/[^\\]<img/.test(md), md);
+  assert.ok(!/(^|[^\\])`/.test(md.split('\n\n')[0]!), md);
+  assert.equal(escapeMarkdown('a_b*c'), 'a\\_b\\*c');
+  // The only link targets are the command URIs we put there.
+  const targets = [...md.matchAll(/\]\(([^)]*)\)/g)].map((m) => m[1]);
+  assert.deepEqual(targets, ['command:modelLens.openInInspector?%5B%5D']);
+});
+
+test('sparkline and off-diagonal mean', () => {
+  assert.equal(sparkline([0, 1, 2, 3, 4, 5, 6, 7]), '▁▂▃▄▅▆▇█');
+  assert.equal(sparkline([5, 5, 5]), '▅▅▅');
+  assert.equal(sparkline([]), '');
+  assert.equal(sparkline([1, Number.NaN, 3]), '▁ █');
+  assert.equal(meanOffDiagonal([[1, 0.5, 0.3], [0.5, 1, 0.7], [0.3, 0.7, 1]]), (0.5 + 0.3 + 0.5 + 0.7 + 0.3 + 0.7) / 6);
+  assert.ok(Number.isNaN(meanOffDiagonal([[1]])));
+});
+
+test('analysis lines take first/middle/last attention distance, mean diversity, mean off-diagonal CKA', () => {
+  const r = {
+    attentionDistance: { perLayer: [10, 20, 30, 40, 50], perHead: [], unit: 'px' },
+    headDiversity: { perLayer: [1, 2, 3, 4, 5], perHead: [], unit: 'nats' },
+    cka: { matrix: [[1, 0.9], [0.8, 1]], batches: 4, estimator: 'linear-minibatch-unbiased' },
+    probe: { source: 'synthetic', count: 64 },
+    device: { requested: 'auto', used: 'cpu' },
+  } as unknown as AnalysisResult;
+  const lines = analysisLines(r);
+  assert.match(lines[0]!, /first 10\.0 · middle 30\.0 · last 50\.0 px/);
+  assert.match(lines[1]!, /mean 3\.00 nats/);
+  assert.match(lines[2]!, /CKA mean off-diagonal 0\.85 · 64 synthetic probes on cpu/);
+  const md = hoverMarkdown({ file: '/a/b.pth', sizeBytes: 10, summary, findings: { total: 0, danger: 0 }, analysis: r, openCommand: 'command:a', analyzeCommand: 'command:b' });
+  assert.match(md, /\[Open analysis\]\(command:b\)/);
+});
