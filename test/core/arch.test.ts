@@ -27,7 +27,7 @@ test('tensor order and the dim of fp16/bf16 copies do not change recognition', (
 });
 
 test('container prefixes (module., backbone.) are seen through', () => {
-  const e = manifest.models.find((m) => m.file === 'models/deit3_small_patch16_32_ls.pth');
+  const e = manifest.models.find((m) => m.file === 'models/deit3_small_patch8_32_ls.pth');
   assert.ok(e);
   for (const p of ['module.', 'backbone.', 'model.encoder.']) {
     const c = ckptOf(e.file);
@@ -203,7 +203,8 @@ test('sidecar config: HF config.json + preprocessor mean/std; other JSON ignored
   const c = ckptOf('models/hf_vit_p14/model.safetensors');
   delete c.config;
   const bare = recognize(c);
-  assert.equal(bare.summary.headsSource, 'dim/64'); // 64 → 1 head without the config: wrong, which is why it is read
+  assert.equal(bare.summary.headsSource, 'unknown'); // dim 48 and no name: the config is the only source
+  assert.equal(bare.spec, undefined);
   const withCfg = recognize(await attachSidecarConfig(c));
   assert.equal(withCfg.summary.heads, 4);
   assert.equal(withCfg.summary.headsSource, 'config');

@@ -13,6 +13,7 @@ for (const e of manifest.models) {
     assert.equal(ckpt.format, e.format);
     assert.equal(ckpt.tensors.length, e.tensorCount, 'tensorCount');
     if (e.variant !== undefined) assert.equal(ckpt.selectedVariant, e.variant, 'selected variant');
+    if (e.variants) assert.deepEqual(ckpt.variants.map((v) => v.key).sort(), [...e.variants].sort(), 'variants');
     checkAgainstManifest(e, ckpt);
     if (e.family === 'onnx-graph') {
       const { summary } = recognize(ckpt);
@@ -30,4 +31,20 @@ test('the MAE wrapper exposes epoch and args, and its decoder is noted but left 
   assert.equal(summary.details?.['decoderTensors'], 20);
   assert.ok(spec);
   assert.equal(spec.weights.posEmbed, 'pos_embed');
+});
+
+test('a DeiT training checkpoint: the model_ema variant is recognized the same way, with its own weights', async () => {
+  const file = join(FIX, 'models/deit3_small_patch8_32_ls.pth');
+  const main = await openCheckpoint(file);
+  const ema = await openCheckpoint(file, { variant: 'model_ema' });
+  assert.equal(ema.selectedVariant, 'model_ema');
+  const a = recognize(main);
+  const b = recognize(ema);
+  assert.deepEqual({ ...b.summary, file: '' }, { ...a.summary, file: '' });
+  assert.deepEqual(b.spec, a.spec);
+  const name = 'blocks.1.attn.qkv.weight';
+  const ta = main.tensors.find((t) => t.name === name);
+  const tb = ema.tensors.find((t) => t.name === name);
+  assert.ok(ta && tb);
+  assert.notEqual(ta.location.offset, tb.location.offset);
 });

@@ -14,7 +14,7 @@ export interface ManifestModel {
   params: number; dtype: string; dtypes?: Record<string, number>; tensorCount: number; analyzable: boolean;
   spec?: { mlpDim: number; lnEps: number; qkvBias: boolean; layerScale: boolean; relPos: string | null; mean: number[]; std: number[] };
   details?: Record<string, unknown>; decoderTensors?: number; decoderParams?: number;
-  variant?: string; opCounts?: Record<string, number>; nodeCount?: number;
+  variant?: string; variants?: string[]; opCounts?: Record<string, number>; nodeCount?: number;
 }
 export interface Listing { files: Record<string, { variant: string | null; config: Record<string, unknown> | null; tensors: Array<[string, DType, number[]]> }> }
 
