@@ -85,7 +85,8 @@ export function renderHtmlReport(result: AnalysisResult, bundleJs: string, opts:
     `<body${bodyClass ? ` class="${bodyClass}"` : ''}>`,
     '<main id="model-lens-root"><noscript>This report draws its charts with JavaScript. The numbers are in the JSON embedded in this file (script element #model-lens-result).</noscript></main>',
     `<script type="application/json" id="${RESULT_SCRIPT_ID}">${jsonForScript(result)}</script>`,
-    `<script nonce="${nonce}">${scriptForInline(bundleJs)}</script>`,
+    // The source map comment would point at a file next to the report that is not there.
+    `<script nonce="${nonce}">${scriptForInline(bundleJs.replace(/\n\/\/# sourceMappingURL=\S*\s*$/, '\n'))}</script>`,
     '</body>',
     '</html>',
     '',

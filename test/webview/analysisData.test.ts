@@ -1,0 +1,194 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  collectWarnings,
+  compareLabels,
+  csvMetricsOf,
+  exportBaseName,
+  exportFileName,
+  formatParams,
+  headPoints,
+  isAnalysisResult,
+  layerPoints,
+  matrixCells,
+  offDiagonalMean,
+  probeRows,
+  resultProblem,
+  scaleColor,
+  textOn,
+  toCsv,
+  viridis,
+} from '../../webview/analysisData';
+import { withAlpha } from '../../webview/analysisTheme';
+import { seriesOffset } from '../../webview/analysisCharts';
+import type { AnalysisResult } from '../../src/core/resultSchema';
+
+const root = resolve(__dirname, '..', '..', '..');
+const fixture = (name: string): AnalysisResult => JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'results', name), 'utf8')) as AnalysisResult;
+
+/** Minimal RFC 4180 parser, written here so the CSV is checked independently of how it was produced. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i++;
+    } else field += c;
+  }
+  if (field !== '' || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+test('per-head CSV holds exactly the JSON numbers (single and compare)', () => {
+  for (const name of ['vitb16-mim.json', 'vitb16-compare.json']) {
+    const r = fixture(name);
+    for (const metric of ['attentionDistance', 'headDiversity'] as const) {
+      const rows = parseCsv(toCsv(r, metric));
+      const unit = metric === 'attentionDistance' ? 'px' : 'nats';
+      assert.deepEqual(rows[0]!.slice(0, 4), ['model', 'layer', `mean_${unit}`, `head_1_${unit}`]);
+      const blocks = r.compare ? [r[metric], r.compare[metric]] : [r[metric]];
+      const labels = r.compare ? compareLabels(r.model, r.compare.model) : ['checkpoint-799.pth'];
+      assert.equal(rows.length, 1 + blocks.reduce((n, b) => n + b.perLayer.length, 0));
+      let i = 1;
+      blocks.forEach((b, m) => {
+        b.perLayer.forEach((mean, l) => {
+          const row = rows[i++]!;
+          assert.equal(row[0], labels[m]);
+          assert.equal(Number(row[1]), l + 1);
+          assert.equal(Number(row[2]), mean);
+          assert.deepEqual(row.slice(3).map(Number), b.perHead[l]);
+        });
+      });
+    }
+  }
+});
+
+test('CKA and cross-CKA CSV hold the matrices; crossCka only for comparisons', () => {
+  const r = fixture('vitb16-compare.json');
+  const cka = parseCsv(toCsv(r, 'cka'));
+  assert.equal(cka.length, 1 + 24);
+  assert.deepEqual(cka.slice(1, 13).map((row) => row.slice(2).map(Number)), r.cka.matrix);
+  assert.deepEqual(cka.slice(13).map((row) => row.slice(2).map(Number)), r.compare!.cka.matrix);
+  const cross = parseCsv(toCsv(r, 'crossCka'));
+  assert.deepEqual(cross[0]!.slice(0, 3), ['model', 'layer_a', 'layer_b_1']);
+  assert.deepEqual(cross.slice(1).map((row) => row.slice(2).map(Number)), r.compare!.crossCka);
+  assert.deepEqual(csvMetricsOf(r), ['attentionDistance', 'headDiversity', 'cka', 'crossCka']);
+  assert.deepEqual(csvMetricsOf(fixture('vitb16-mim.json')), ['attentionDistance', 'headDiversity', 'cka']);
+  assert.throws(() => toCsv(fixture('vitb16-mim.json'), 'crossCka'));
+});
+
+test('CSV quotes names with commas/quotes and leaves missing values empty', () => {
+  const r = fixture('vitb16-mim.json');
+  r.model.file = '/x/a,"b".pth';
+  (r.attentionDistance.perHead[0] as (number | null)[])[1] = null;
+  const rows = parseCsv(toCsv(r, 'attentionDistance'));
+  assert.equal(rows[1]![0], 'a,"b".pth');
+  assert.equal(rows[1]![4], '');
+});
+
+test('chart data shaping: one point per head and per layer, layers 1-based, offsets applied', () => {
+  const r = fixture('vitb16-compare.json');
+  const pts = headPoints(r.attentionDistance, 0.12);
+  assert.equal(pts.length, 144);
+  for (const p of pts) {
+    assert.equal(p.y, r.attentionDistance.perHead[p.layer - 1]![p.head - 1]);
+    assert.ok(Math.abs(p.x - (p.layer + 0.12)) < 1e-12);
+  }
+  const means = layerPoints(r.headDiversity);
+  assert.deepEqual(means.map((p) => p.y), r.headDiversity.perLayer);
+  assert.deepEqual(means.map((p) => p.x), Array.from({ length: 12 }, (_, i) => i + 1));
+  const cells = matrixCells(r.compare!.crossCka);
+  assert.equal(cells.length, 144);
+  for (const c of cells) assert.equal(c.v, r.compare!.crossCka[c.y - 1]![c.x - 1]);
+  // Non-finite values (JSON null) are left out rather than drawn at 0.
+  assert.equal(headPoints({ perHead: [[1, null as unknown as number, NaN]], perLayer: [1], unit: 'px' }).length, 1);
+  assert.deepEqual([seriesOffset(0, 1), seriesOffset(0, 2), seriesOffset(1, 2)], [0, -0.12, 0.12]);
+});
+
+test('colour scale: fixed 0..1, viridis endpoints, clamped, perceptually ordered', () => {
+  assert.deepEqual(viridis(0), [68, 1, 84]);
+  assert.deepEqual(viridis(1), [253, 231, 37]);
+  assert.deepEqual(viridis(-3), viridis(0));
+  assert.deepEqual(viridis(7), viridis(1));
+  assert.equal(scaleColor(1.02), scaleColor(1));
+  assert.equal(scaleColor(0.5), `rgb(${viridis(0.5).join(', ')})`);
+  // Luminance grows monotonically along the scale, so brighter always means more similar.
+  const lum = (c: number[]): number => 0.2126 * c[0]! + 0.7152 * c[1]! + 0.0722 * c[2]!;
+  let prev = -1;
+  for (let i = 0; i <= 100; i++) {
+    const l = lum(viridis(i / 100));
+    assert.ok(l >= prev - 1e-9, `luminance not decreasing at ${i / 100}`);
+    prev = l;
+  }
+  assert.equal(textOn(viridis(0)), '#ffffff');
+  assert.equal(textOn(viridis(1)), '#000000');
+  assert.equal(withAlpha('#1a85ff', 0.5), 'rgba(26, 133, 255, 0.5)');
+  assert.equal(withAlpha('#abc', 0.25), 'rgba(170, 187, 204, 0.25)');
+  assert.equal(withAlpha('rgb(1, 2, 3)', 0.1), 'rgba(1, 2, 3, 0.1)');
+});
+
+test('warnings: engine warnings kept; synthetic, fallback and dropped CKA batch added once', () => {
+  const r = fixture('vitb16-mim.json');
+  const w = collectWarnings(r);
+  assert.deepEqual(w.map((x) => x.kind).sort(), ['cka-batch', 'fallback']);
+  const s = fixture('vitb16-compare.json');
+  assert.deepEqual(collectWarnings(s).map((x) => x.kind), ['synthetic']);
+  s.warnings = [];
+  s.probe.count = 66;
+  s.device = { requested: 'cuda', used: 'cpu', fallbackReason: 'no CUDA' };
+  const kinds = collectWarnings(s).map((x) => x.kind);
+  assert.deepEqual(kinds, ['synthetic', 'fallback', 'cka-batch']);
+  s.probe.count = 68; // tail of 4 images is a valid CKA batch
+  assert.ok(!collectWarnings(s).some((x) => x.kind === 'cka-batch'));
+});
+
+test('structural check accepts fixtures and names what is wrong otherwise', () => {
+  assert.ok(isAnalysisResult(fixture('vitb16-mim.json')));
+  assert.ok(isAnalysisResult(fixture('vitb16-compare.json')));
+  assert.match(resultProblem({ schema: 'x' }) ?? '', /schema/);
+  const r = fixture('vitb16-compare.json') as unknown as Record<string, unknown>;
+  (r['compare'] as Record<string, unknown>)['crossCka'] = 'nope';
+  assert.match(resultProblem(r) ?? '', /compare/);
+  const q = fixture('vitb16-mim.json') as unknown as Record<string, unknown>;
+  (q['cka'] as Record<string, unknown>)['matrix'] = [[1, '2']];
+  assert.match(resultProblem(q) ?? '', /cka/);
+});
+
+test('labels, file names and header rows', () => {
+  const r = fixture('vitb16-compare.json');
+  assert.equal(exportBaseName(r), 'checkpoint-799-vs-model_best');
+  assert.equal(exportFileName(r, 'json', 'json'), 'checkpoint-799-vs-model_best.analysis.json');
+  assert.equal(exportFileName(r, 'cross-cka', 'png'), 'checkpoint-799-vs-model_best.cross-cka.png');
+  const a = { ...r.model, file: '/a/x/m.pth' };
+  const b = { ...r.model, file: '/b/m.pth' };
+  assert.deepEqual(compareLabels(a, b), ['A: m.pth', 'B: m.pth']);
+  const evil = fixture('vitb16-mim.json');
+  evil.model.file = 'C:\\runs\\..\\<bad>:*?.pth';
+  assert.match(exportBaseName(evil), /^[A-Za-z0-9._-]+$/);
+  assert.equal(formatParams(85798656), '85.8M');
+  assert.equal(formatParams(1.2e9), '1.20B');
+  assert.deepEqual(probeRows(fixture('vitb16-mim.json'))[2], ['CKA', '4 batches of 16']);
+  assert.equal(offDiagonalMean([[1, 0.5], [0.25, 1]]), 0.375);
+});
