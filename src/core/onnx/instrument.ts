@@ -20,6 +20,8 @@ export interface InstrumentOptions {
   imageSize?: [number, number];
   /** Patch size when the patch embedding is not a plain strided Conv. */
   patchSize?: [number, number];
+  /** Centre block outputs over the batch before the Gram product (default true; see addGram). */
+  centerGram?: boolean;
 }
 
 export interface InstrumentedModel {
@@ -270,7 +272,7 @@ export async function instrumentOnnx(input: Uint8Array | ByteSource, opts: Instr
     mark(sm.index, from);
     const blockNode = ix.producer.get(blocks[l]!)!;
     from = b.nodes.length;
-    grams.push(addGram(b, blocks[l]!, castActs, opset));
+    grams.push(addGram(b, blocks[l]!, castActs, opset, opts.centerGram ?? true));
     mark(blockNode.index, from);
   }
   const tailFrom = b.nodes.length;

@@ -32,6 +32,12 @@ export interface ForwardGraph {
 export interface VitGraphOptions {
   /** File named in errors (the checkpoint). */
   file?: string;
+  /**
+   * Centre block outputs over the batch before the Gram product (default true). HSIC/CKA are
+   * unchanged (the unbiased estimator is shift-invariant); float32 accuracy is much better.
+   * false gives the literal X Xᵀ.
+   */
+  centerGram?: boolean;
 }
 
 type WeightFn = (name: string) => Promise<Float32Array>;
@@ -307,7 +313,7 @@ export async function buildAnalysisGraph(spec: VitSpec, weights: WeightFn, opts:
       dists.push(r.dist);
       crosses.push(r.cross);
     },
-    (gb, x) => grams.push(addGram(gb, x, false)),
+    (gb, x) => grams.push(addGram(gb, x, false, 17, opts.centerGram ?? true)),
   );
   addContractOutputs(g, dists, crosses, grams, geo.h);
   const model = g.toModel(MODEL_META);

@@ -198,7 +198,7 @@ export interface NaiveSums {
   gram: number[][][];
 }
 
-/** DESIGN.md sums: Σ_b,i,j Â·d, Σ_b,i KL_bi(h‖h'), and X Xᵀ, from attention maps and block outputs. */
+/** DESIGN.md sums: Σ_b,i,j Â·d, Σ_b,i KL_bi(h‖h'), and X_c X_cᵀ (batch-centred), from attention maps and block outputs. */
 export function naiveSums(out: NaiveOut, batch: number, heads: number, grid: [number, number], patch: [number, number]): NaiveSums {
   const N = grid[0] * grid[1];
   const dist: number[][] = [];
@@ -246,8 +246,16 @@ export function naiveSums(out: NaiveOut, batch: number, heads: number, grid: [nu
       kll.push(row);
     }
     kl.push(kll);
-    const X = out.blocks[l]!;
-    const F = X.length / batch;
+    const raw = out.blocks[l]!;
+    const F = raw.length / batch;
+    // The graph centres features over the batch (HSIC is shift-invariant); so does the reference.
+    const X = new Float64Array(raw.length);
+    for (let f = 0; f < F; f++) {
+      let m = 0;
+      for (let a = 0; a < batch; a++) m += raw[a * F + f]!;
+      m /= batch;
+      for (let a = 0; a < batch; a++) X[a * F + f] = raw[a * F + f]! - m;
+    }
     const G: number[][] = [];
     for (let a = 0; a < batch; a++) {
       const row: number[] = [];
