@@ -221,3 +221,21 @@ test('sidecar config: HF config.json + preprocessor mean/std; other JSON ignored
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('HF ViTModel (no vit. prefix, pooler instead of classifier) and qkv_bias=false', () => {
+  const c = ckptOf('models/hf_vit_p14/model.safetensors');
+  const base = c.tensors.filter((t) => !t.name.startsWith('classifier.')).map((t) => ({ ...t, name: t.name.replace(/^vit\./, '') }));
+  const pooler = tensors([['pooler.dense.weight', 'F32', [48, 48]], ['pooler.dense.bias', 'F32', [48]]]);
+  const r = recognize({ ...c, tensors: [...base, ...pooler] });
+  assert.equal(r.summary.family, 'hf-vit');
+  assert.ok(r.spec, r.summary.notAnalyzable);
+  assert.equal(r.spec.weights.clsToken, 'embeddings.cls_token');
+  assert.equal(r.spec.weights.blocks[0]?.qB, 'encoder.layer.0.attention.attention.query.bias');
+  const noBias = recognize({ ...c, tensors: base.filter((t) => !/attention\.attention\.(query|key|value)\.bias$/.test(t.name)), config: { ...c.config, qkv_bias: false } });
+  assert.ok(noBias.spec, noBias.summary.notAnalyzable);
+  assert.equal(noBias.spec.weights.blocks[0]?.qB, undefined);
+  assert.equal(noBias.summary.details?.['qkvBias'], false);
+  // a different HF model type with the same embedding names is recognized but not claimed analyzable
+  const dino = recognize({ ...c, config: { ...c.config, model_type: 'dinov2' } });
+  assert.match(dino.summary.notAnalyzable ?? '', /dinov2/);
+});
