@@ -8,6 +8,22 @@ import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { inspectorHtml, makeNonce } from '../src/host/inspectorHtml';
 import type { InspectorData, InspectorState, TensorRow } from '../src/protocol/webviewProtocol';
+import { createHeaderService } from '../src/host/headerService';
+import { toErrorView, toInspectorData, toStatsView } from '../src/host/inspectorData';
+import { openCheckpoint } from '../src/core/openCheckpoint';
+import { tensorStats } from '../src/core/tensorData';
+
+const headers = createHeaderService(() => undefined);
+
+/** The state the host would send for a real file. */
+async function stateFor(file: string): Promise<InspectorState> {
+  const fileName = file.split('/').pop()!;
+  try {
+    return { fileName, trusted: true, loading: false, data: toInspectorData(await headers.inspect(file)) };
+  } catch (e) {
+    return { fileName, trusted: true, loading: false, error: toErrorView(e, file) };
+  }
+}
 
 const root = resolve(__dirname, '..');
 const outDir = process.argv[2] ?? '/tmp';
@@ -194,7 +210,13 @@ async function main(): Promise<void> {
   const port = (server.address() as { port: number }).port;
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
   const cspErrors: string[] = [];
-  const shots: Array<{ name: string; theme: Record<string, string>; state: InspectorState; width: number; select?: boolean; big?: boolean }> = [
+  const fx = (p: string): string => join(root, 'test', 'fixtures', p);
+  const shots: Array<{ name: string; theme: Record<string, string>; state: InspectorState; width: number; select?: boolean; big?: boolean; file?: string }> = [
+    { name: 'fixture-mae', theme: DARK, state: await stateFor(fx('models/mae_pretrain_vit_tiny_patch8.pth')), width: 1100, select: true, file: fx('models/mae_pretrain_vit_tiny_patch8.pth') },
+    { name: 'fixture-malicious', theme: DARK, state: await stateFor(fx('bad/os-system-reduce.pth')), width: 1100 },
+    { name: 'fixture-lfs', theme: LIGHT, state: await stateFor(fx('bad/lfs-pointer.safetensors')), width: 900 },
+    { name: 'fixture-onnx', theme: DARK, state: await stateFor(fx('models/vit_onnx_eager.onnx')), width: 1100 },
+    { name: 'fixture-truncated', theme: DARK, state: await stateFor(fx('bad/zip-truncated-central-dir.pth')), width: 900 },
     { name: 'inspector', theme: DARK, state: { fileName: 'checkpoint-799.pth', trusted: true, loading: false, data: sample(false) }, width: 1280, select: true },
     { name: 'inspector-light', theme: LIGHT, state: { fileName: 'checkpoint-799.pth', trusted: false, loading: false, data: sample(false) }, width: 1280, select: true },
     { name: 'inspector-10k', theme: DARK, state: { fileName: 'checkpoint-799.pth', trusted: true, loading: false, data: sample(true) }, width: 1000, big: true },
@@ -233,8 +255,13 @@ async function main(): Promise<void> {
             const reply = (msg: unknown): void => void setTimeout(() => window.postMessage(msg, '*'), 5);
             if (m.kind === 'note' && m.method === 'inspector/ready') reply({ kind: 'note', method: 'inspector/show', params: state });
             if (m.kind === 'req' && m.method === 'inspector/tensorStats') {
+              const w2 = window as unknown as { __hostStats: (n: string) => Promise<unknown> };
+              void w2.__hostStats(m.params.name ?? '').then((real) => {
+                if (real) reply({ kind: 'res', id: m.id, ok: true, result: real });
+              });
               const bins = 64;
               const hist = Array.from({ length: bins }, (_, i) => Math.round(20000 * Math.exp(-(((i - 31.5) / 9) ** 2))));
+              if (state.data && !state.data.file.startsWith('/home/researcher')) return;
               reply({
                 kind: 'res',
                 id: m.id,
@@ -247,6 +274,14 @@ async function main(): Promise<void> {
       },
       { theme: s.theme, state: s.state },
     );
+    const realFile = s.file;
+    await page.exposeFunction('__hostStats', async (name: string) => {
+      if (!realFile) return undefined;
+      const ckpt = await openCheckpoint(realFile);
+      const t = ckpt.tensors.find((x) => x.name === name)!;
+      const t1 = Date.now();
+      return toStatsView(name, await tensorStats(t), Date.now() - t1);
+    });
     const t0 = Date.now();
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.waitForSelector(s.state.error ? '.error-card' : '.vt-row', { timeout: 10000 }).catch(async (e) => {

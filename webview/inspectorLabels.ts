@@ -54,7 +54,7 @@ export function errorTitle(code: string): string {
 export function errorHint(code: string): string | undefined {
   switch (code) {
     case 'git-lfs-pointer':
-      return 'This file is a small text pointer that Git LFS stores in place of the real weights. Run “git lfs pull” (or “git lfs pull --include=<this file>”) in the repository to download them, then reopen.';
+      return 'Git LFS keeps a small text pointer in place of the real weights until they are pulled. Run “git lfs pull --include=<this file>” in the repository, then press Reload.';
     case 'truncated':
       return 'The file ends before the data its header describes. An interrupted download or copy is the usual cause; download it again.';
     case 'empty-file':

@@ -78,9 +78,10 @@ function runCommand(command: InspectorCommand): void {
   rpc.notify(INSPECTOR_METHODS.runCommand, { command });
 }
 
-function button(label: string, command: InspectorCommand, opts: { secondary?: boolean; needsTrust?: boolean; title?: string } = {}): HTMLElement {
+function button(label: string, command: InspectorCommand, opts: { secondary?: boolean; needsTrust?: boolean; disabled?: boolean; title?: string } = {}): HTMLElement {
   const b = el('vscode-button', { title: opts.title ?? '' }, label);
   if (opts.secondary) b.setAttribute('secondary', '');
+  if (opts.disabled) b.setAttribute('disabled', '');
   b.addEventListener('click', () => {
     if (!b.hasAttribute('disabled')) runCommand(command);
   });
@@ -117,7 +118,7 @@ function renderError(err: InspectorErrorView): void {
     'section',
     { cls: `card error-card ${err.code === 'git-lfs-pointer' ? 'lfs' : ''}`, attrs: { role: 'alert' } },
     el('h1', {}, errorTitle(err.code)),
-    el('p', { cls: 'problem' }, err.problem),
+    el('p', { cls: 'problem' }, err.problem.charAt(0).toUpperCase() + err.problem.slice(1)),
     el(
       'dl',
       { cls: 'kv' },
@@ -153,9 +154,11 @@ function renderData(d: InspectorData): void {
   root.appendChild(trustBanner);
   const f = findingsSection(d.findings, d.format);
   if (f) root.appendChild(f);
-  root.appendChild(tensorSection(d));
   const details = detailsSection(d);
-  if (details) root.appendChild(details);
+  // For an ONNX graph the graph summary is the headline; for weights, the tensors are.
+  if (details && d.onnx) root.appendChild(details);
+  root.appendChild(tensorSection(d));
+  if (details && !d.onnx) root.appendChild(details);
   applyTrust();
 }
 
@@ -166,11 +169,13 @@ function summaryCard(d: InspectorData): HTMLElement {
   const dangers = d.findings.filter((f) => f.severity === 'danger').length;
   if (dangers > 0) badges.appendChild(el('span', { cls: 'pill danger' }, `${dangers} dangerous reference${dangers === 1 ? '' : 's'}`));
   const title = el('div', { cls: 'title-row' }, el('h1', { title: d.file }, d.fileName), badges);
+  const analyzable = !s.notAnalyzable;
+  const analyzeTitle = analyzable ? 'Average attention distance, head diversity and layer CKA (runs the model)' : `Not analyzable: ${s.notAnalyzable}`;
   const actions = el(
     'div',
     { cls: 'actions' },
-    button('Analyze Attention & CKA', 'analyze', { needsTrust: true, title: 'Average attention distance, head diversity and layer CKA (runs the model)' }),
-    button('Compare With…', 'compareWith', { secondary: true, needsTrust: true }),
+    button('Analyze Attention & CKA', 'analyze', { needsTrust: analyzable, disabled: !analyzable, title: analyzeTitle }),
+    button('Compare With…', 'compareWith', { secondary: true, needsTrust: analyzable, disabled: !analyzable, title: analyzeTitle }),
     button('Reopen with Default Editor', 'reopenWithDefault', { secondary: true }),
   );
   const lh =
@@ -186,7 +191,19 @@ function summaryCard(d: InspectorData): HTMLElement {
     ['Size', `${formatBytes(d.sizeBytes)}`, `${formatInt(d.sizeBytes)} bytes`],
     ['Format', d.format + (d.strippedPrefix ? ` · prefix “${d.strippedPrefix}” stripped` : '')],
     ['Architecture', arch + (s.notAnalyzable ? ' (not analyzable)' : '')],
-    ['Layers × heads', el('span', {}, lh, s.heads !== null || s.headsSource === 'unknown' ? el('span', { cls: 'muted' }, ` · heads from ${headsSourceLabel(s.headsSource)}`) : null)],
+    [
+      'Layers × heads',
+      el(
+        'span',
+        {},
+        lh,
+        s.heads !== null
+          ? el('span', { cls: 'muted' }, ` · heads from ${headsSourceLabel(s.headsSource)}`)
+          : s.layers !== null
+            ? el('span', { cls: 'muted' }, ' · heads unknown: set modelLens.headsOverride')
+            : null,
+      ),
+    ],
     ['Embed dim', s.dim !== null ? String(s.dim) : 'unknown'],
     ['Patch size', s.patchSize ? `${formatPair(s.patchSize)} px` : 'unknown'],
     ['Image size', s.imageSize ? `${formatPair(s.imageSize)} px` : 'unknown'],
