@@ -459,12 +459,16 @@ function checkBlocks(ctx: Ctx, blocks: VitBlockWeights[], d: number, mlp: number
 
 /** Block tensors that the recognized layout does not explain (e.g. qk-norm, SwiGLU): the forward would differ. */
 function unexplained(ctx: Ctx, blockHead: string, layers: number, known: readonly string[]): string[] {
+  const knownSet = new Set(known);
   const out: string[] = [];
-  for (let i = 0; i < layers; i++) {
-    const p = `${blockHead}${i}.`;
-    for (const n of ctx.names) {
-      if (n.startsWith(p) && !known.includes(n.slice(p.length))) out.push(n);
-    }
+  for (const n of ctx.names) {
+    if (!n.startsWith(blockHead)) continue;
+    const rest = n.slice(blockHead.length);
+    const dot = rest.indexOf('.');
+    if (dot <= 0) continue;
+    const idx = rest.slice(0, dot);
+    if (!/^\d+$/.test(idx) || Number(idx) >= layers) continue;
+    if (!knownSet.has(rest.slice(dot + 1))) out.push(n);
   }
   return out;
 }
