@@ -87,7 +87,7 @@ body {
 .ml-cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 12px; margin-bottom: 12px; }
 .ml-card { border: 1px solid var(--vscode-panel-border); border-radius: 4px; padding: 10px 12px; }
 .ml-card h2 { font-size: 1em; margin: 0 0 6px; display: flex; align-items: center; gap: 8px; overflow-wrap: anywhere; }
-.ml-swatch { display: inline-block; width: 10px; height: 10px; border-radius: 50%; flex: none; }
+.ml-swatch { display: inline-block; width: 10px; height: 10px; border-radius: 50%; flex: none; margin-right: 6px; vertical-align: baseline; }
 .ml-card dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0; }
 .ml-card dt { color: var(--vscode-descriptionForeground); }
 .ml-card dd { margin: 0; overflow-wrap: anywhere; }

@@ -4,6 +4,7 @@ import type { Chart } from 'chart.js' with { 'resolution-mode': 'import' };
 import type { AnalysisProgress, AnalysisResult, AnalysisViewState, ChartId, CsvMetric, ExportRequest, ModelSummary } from '../src/protocol/analysisViewProtocol';
 import { chartPng, createChart, matrixChartConfig, metricChartConfig, type MetricSeries } from './analysisCharts';
 import {
+  baseName,
   collectWarnings,
   compareLabels,
   deviceText,
@@ -197,7 +198,7 @@ export class AnalysisView {
     const sub = r
       ? `${r.compare ? 'Comparison' : 'Analysis'} · attention distance, head diversity, CKA (Xie et al., arXiv 2205.13543)${s?.cached ? ' · from cache' : ''}`
       : s?.phase === 'running'
-        ? 'Analysis running'
+        ? `${s.files.length === 2 ? 'Comparison' : 'Analysis'} running${s.files.length ? ` · ${s.files.map(baseName).join(' vs ')}` : ''}`
         : '';
     const actions = el('div', { class: 'ml-actions' });
     if (r && s?.phase === 'done') {
