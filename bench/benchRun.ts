@@ -1,0 +1,49 @@
+// The measured process of `npm run bench`: builds the random ViT-B/16 in-process, runs the same job
+// loop as the worker on synthetic probes, and prints one JSON line with timings and peak RSS (VmHWM).
+import { readFileSync } from 'node:fs';
+import { runAnalysis } from '../src/worker/analysisJob';
+import { prepareFromSpec } from '../src/worker/preparedModel';
+import { randomVit, vitFlopsPerImage } from './vitB';
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+}
+
+function vmHwmMb(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 1048576;
+  } catch {
+    return process.memoryUsage().rss / 1048576;
+  }
+}
+
+async function main(): Promise<void> {
+  const probes = arg('--probes', 32);
+  const batch = arg('--batch', 16);
+  const vit = randomVit();
+  const controller = new AbortController();
+  const result = await runAnalysis(
+    { file: 'random-vit-b16', limit: probes, batchSize: batch, device: 'cpu' },
+    { signal: controller.signal, progress: () => undefined, log: () => undefined },
+    () => prepareFromSpec('random-vit-b16', vit.summary, vit.spec, vit.weights),
+  );
+  const flops = vitFlopsPerImage(vit.spec) * result.probe.count;
+  process.stdout.write(JSON.stringify({
+    images: result.probe.count,
+    params: vit.params,
+    device: result.device,
+    timing: result.timing,
+    imagesPerSecond: result.probe.count / (result.timing.inferenceMs / 1000),
+    gflopPerSecond: flops / 1e9 / (result.timing.inferenceMs / 1000),
+    peakRssMb: vmHwmMb(),
+    adLayer0: result.attentionDistance.perLayer[0],
+    ckaBatches: result.cka.batches,
+  }) + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,159 @@
+// Host side of the analysis worker for Node hosts (CLI, tests, scripts): forks dist/worker.js, speaks the
+// RPC over IPC, starts a fresh worker on the next request after one died, and kills a worker that is still
+// burning CPU on a cancelled job after a grace period. Imports no onnxruntime (the worker alone loads it).
+import { fork, type ChildProcess } from 'node:child_process';
+import { RpcEndpoint, RpcError, type RpcMessage, type RpcTransport } from '../protocol/rpc';
+import {
+  ANALYSIS_PROGRESS, ANALYSIS_RUN, WORKER_LOG, WORKER_PING,
+  type AnalysisProgress, type AnalysisResult, type AnalysisRunParams, type WorkerLog, type WorkerPong,
+} from '../protocol/workerProtocol';
+
+export interface WorkerClientOptions {
+  /** Path of the built worker (dist/worker.js). */
+  workerPath: string;
+  /** After a cancel, how long the worker may keep running native code before it is killed (default 1500 ms). */
+  cancelGraceMs?: number;
+  execArgv?: string[];
+  env?: NodeJS.ProcessEnv;
+  onLog?: (log: WorkerLog) => void;
+  /** Called when a worker process ends, with why (expected or not). */
+  onExit?: (reason: string, expected: boolean) => void;
+  /** Where the worker's stdout/stderr go (default: ignored). */
+  stdio?: 'ignore' | 'inherit';
+}
+
+export class WorkerClient {
+  private proc: ChildProcess | undefined;
+  private rpc: RpcEndpoint | undefined;
+  private expectedExit: string | undefined;
+  private readonly noteHandlers = new Map<string, Set<(params: unknown) => void>>();
+  private disposed = false;
+
+  constructor(private readonly opts: WorkerClientOptions) {}
+
+  /** Pid of the running worker, if one is running. */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  /** Sends a request, starting a worker if none is running; rejects with code 'peer-exited' if it dies. */
+  request<T>(method: string, params: unknown, signal?: AbortSignal): Promise<T> {
+    const rpc = this.endpoint();
+    const proc = this.proc;
+    if (signal) {
+      signal.addEventListener('abort', () => this.afterCancel(proc), { once: true });
+    }
+    return rpc.request<T>(method, params, signal);
+  }
+
+  /** Runs an analysis; `onProgress` gets this job's progress notifications. */
+  async runAnalysis(params: AnalysisRunParams, opts: { signal?: AbortSignal; onProgress?: (p: AnalysisProgress) => void } = {}): Promise<AnalysisResult> {
+    const jobId = params.jobId ?? `job-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+    const off = this.onNotification(ANALYSIS_PROGRESS, (p) => {
+      const pr = p as AnalysisProgress;
+      if (pr && pr.jobId === jobId) opts.onProgress?.(pr);
+    });
+    try {
+      return await this.request<AnalysisResult>(ANALYSIS_RUN, { ...params, jobId }, opts.signal);
+    } finally {
+      off();
+    }
+  }
+
+  onNotification(method: string, handler: (params: unknown) => void): () => void {
+    let set = this.noteHandlers.get(method);
+    if (!set) {
+      set = new Set();
+      this.noteHandlers.set(method, set);
+      if (this.rpc && !this.rpc.closed) this.forward(this.rpc, method);
+    }
+    set.add(handler);
+    return () => set.delete(handler);
+  }
+
+  private forward(rpc: RpcEndpoint, method: string): void {
+    rpc.onNotification(method, (p) => {
+      for (const h of this.noteHandlers.get(method) ?? []) h(p);
+    });
+  }
+
+  /** Kills the worker now; pending requests reject with code 'peer-exited' and `reason`. */
+  kill(reason: string): void {
+    const proc = this.proc;
+    if (!proc) return;
+    this.expectedExit = reason;
+    this.rpc?.close(reason);
+    proc.kill('SIGKILL');
+    this.proc = undefined;
+    this.rpc = undefined;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.kill('worker client disposed');
+  }
+
+  /**
+   * A cancelled job answers at once, but the native run it abandoned keeps the cores busy until it ends.
+   * After the grace period, ask the worker; if it is still busy (or does not answer), kill it.
+   */
+  private afterCancel(proc: ChildProcess | undefined): void {
+    const grace = this.opts.cancelGraceMs ?? 1500;
+    setTimeout(() => {
+      if (!proc || proc !== this.proc || !this.rpc) return;
+      const rpc = this.rpc;
+      const timeout = new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), 500).unref());
+      void Promise.race([rpc.request<WorkerPong>(WORKER_PING, {}), timeout]).then(
+        (pong) => {
+          if (pong === 'timeout' || (pong.busy ?? 0) > 0) this.killIf(proc, 'killed after cancel: the worker was still running the cancelled job');
+        },
+        () => undefined,
+      );
+    }, grace).unref();
+  }
+
+  private killIf(proc: ChildProcess, reason: string): void {
+    if (this.proc === proc) this.kill(reason);
+  }
+
+  private endpoint(): RpcEndpoint {
+    if (this.disposed) throw new RpcError({ code: 'peer-exited', message: 'worker client disposed' });
+    if (this.rpc && !this.rpc.closed) return this.rpc;
+    const proc = fork(this.opts.workerPath, [], {
+      stdio: [this.opts.stdio ?? 'ignore', this.opts.stdio ?? 'ignore', this.opts.stdio ?? 'ignore', 'ipc'],
+      serialization: 'advanced',
+      env: { ...(this.opts.env ?? process.env), ELECTRON_RUN_AS_NODE: '1' },
+      execArgv: this.opts.execArgv ?? [],
+    });
+    this.proc = proc;
+    this.expectedExit = undefined;
+    const closers: Array<(reason: string) => void> = [];
+    const transport: RpcTransport = {
+      send: (m: RpcMessage) => {
+        if (proc.connected) proc.send(m);
+      },
+      onMessage: (h) => proc.on('message', (m) => h(m)),
+      onClose: (h) => closers.push(h),
+    };
+    const rpc = new RpcEndpoint(transport);
+    this.rpc = rpc;
+    for (const method of this.noteHandlers.keys()) this.forward(rpc, method);
+    rpc.onNotification(WORKER_LOG, (p) => this.opts.onLog?.(p as WorkerLog));
+    let gone = false;
+    const onGone = (how: string): void => {
+      if (gone) return;
+      gone = true;
+      const expected = this.expectedExit !== undefined;
+      const reason = this.expectedExit ?? `the analysis worker exited unexpectedly (${how}); the next job starts a fresh worker`;
+      for (const c of closers) c(reason);
+      if (this.proc === proc) {
+        this.proc = undefined;
+        this.rpc = undefined;
+      }
+      this.opts.onExit?.(reason, expected);
+    };
+    proc.on('exit', (code, sig) => onGone(sig ? `signal ${sig}` : `exit code ${code}`));
+    proc.on('error', (e) => onGone(`could not start: ${e.message}`));
+    return rpc;
+  }
+}

@@ -1,0 +1,90 @@
+// Messages between the host (extension host or CLI) and the analysis worker process. Types only.
+import type { AnalysisResult, DeviceName } from '../core/resultSchema';
+import type { ModelSummary } from '../core/archTypes';
+import type { Checkpoint } from '../core/model';
+
+/** Request: run the analyses on one checkpoint, or two for a comparison (both see the same batches). */
+export const ANALYSIS_RUN = 'analysis/run';
+/** Notification worker→host: one batch done (or a phase change). */
+export const ANALYSIS_PROGRESS = 'analysis/progress';
+/** Request: statistics of one tensor (min/max/mean/std, non-finite counts). */
+export const TENSOR_STATS = 'tensor/stats';
+/** Request: checkpoint header and recognized model, no weights read beyond what recognition needs. */
+export const INSPECT_HEADER = 'inspect/header';
+/** Notification worker→host: a log line for the output channel / stderr. */
+export const WORKER_LOG = 'worker/log';
+/** Request: liveness check; answers with the worker's pid and onnxruntime backends. */
+export const WORKER_PING = 'worker/ping';
+
+/** Parameters of `analysis/run`. */
+export interface AnalysisRunParams {
+  /** Checkpoint (or .onnx) to analyze. */
+  file: string;
+  /** Second checkpoint for a comparison; both models see the same probe batches. */
+  fileB?: string;
+  /** Folder of PNG/JPEG probes; absent means the built-in synthetic set. */
+  images?: string;
+  /** At most this many probe images (synthetic: exactly this many; default 64). */
+  limit?: number;
+  /** Images per batch (default 16); also the CKA minibatch size. */
+  batchSize: number;
+  device: DeviceName;
+  /** Number of attention heads when the checkpoint does not say. */
+  heads?: number;
+  headsB?: number;
+  /** Weight set inside the file (e.g. "model_ema"). */
+  variant?: string;
+  variantB?: string;
+  /** Echoed in progress notifications so the host can route them. */
+  jobId?: string;
+}
+
+/** Payload of `analysis/progress`. */
+export interface AnalysisProgress {
+  jobId: string;
+  /** Images done (phase "run") or 0/1 for other phases. */
+  done: number;
+  total: number;
+  phase: 'load' | 'build' | 'session' | 'run' | 'done';
+  /** Human-readable detail, e.g. "CPU (WebGPU unavailable: ...)". */
+  message?: string;
+}
+
+/** Parameters of `tensor/stats`. */
+export interface TensorStatsParams {
+  file: string;
+  tensor: string;
+  variant?: string;
+}
+
+/** Result of `tensor/stats`; the shape R's tensorStats returns, passed through. */
+export type TensorStatsResult = Record<string, unknown>;
+
+/** Parameters of `inspect/header`. */
+export interface InspectHeaderParams {
+  file: string;
+  variant?: string;
+  heads?: number;
+}
+
+/** Result of `inspect/header`. */
+export interface InspectHeaderResult {
+  checkpoint: Checkpoint;
+  model: ModelSummary;
+}
+
+/** Payload of `worker/log`. */
+export interface WorkerLog {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+/** Result of `worker/ping`. */
+export interface WorkerPong {
+  pid: number;
+  backends: Array<{ name: string; bundled: boolean }>;
+  /** Native inference runs still executing (a cancelled job's run cannot be interrupted); 0 when idle. */
+  busy?: number;
+}
+
+export type { AnalysisResult };

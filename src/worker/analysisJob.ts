@@ -1,0 +1,214 @@
+// One analysis job: probes → batches → onnxruntime session(s) → in-graph reductions → float64 sums →
+// `model-lens/analysis@1`. Memory is bounded by one batch of decoded images plus the sessions; the
+// attention maps and token features never leave the graph.
+import * as ort from 'onnxruntime-node';
+import { AttentionAccumulator } from '../core/analysisAccumulator';
+import { ModelLensError } from '../core/errors';
+import { CkaAccumulator, MIN_CKA_BATCH } from '../core/hsic';
+import { RESIZE_DESCRIPTION, SYNTHETIC_WARNING, batchTensor, folderProbeSet, syntheticProbeSet, type ProbeSet } from '../core/probes';
+import { ANALYSIS_SCHEMA, type AnalysisResult, type DeviceName } from '../core/resultSchema';
+import type { AnalysisProgress, AnalysisRunParams } from '../protocol/workerProtocol';
+import { createSession, createSessionOn, type DeviceOutcome } from './devices';
+import type { PrepareFn, PreparedModel } from './preparedModel';
+
+/** Synthetic probes when the user gives no folder and no --limit. */
+export const DEFAULT_SYNTHETIC_COUNT = 64;
+export const DEFAULT_BATCH = 16;
+
+export interface JobHooks {
+  signal: AbortSignal;
+  progress(p: AnalysisProgress): void;
+  log(level: 'info' | 'warn', message: string): void;
+}
+
+function checkAbort(signal: AbortSignal): void {
+  if (signal.aborted) throw new ModelLensError('cancelled', '', 'analysis cancelled');
+}
+
+let runsInFlight = 0;
+
+/** Native runs still executing, including ones abandoned by a cancelled job (they cannot be interrupted). */
+export function inFlightRuns(): number {
+  return runsInFlight;
+}
+
+/** Resolves when the run finishes, or rejects as soon as the job is cancelled (the native run is abandoned). */
+async function runCancellable(session: ort.InferenceSession, feeds: ort.InferenceSession.FeedsType, signal: AbortSignal): Promise<ort.InferenceSession.ReturnType> {
+  checkAbort(signal);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new ModelLensError('cancelled', '', 'analysis cancelled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  runsInFlight++;
+  const run = session.run(feeds).finally(() => runsInFlight--);
+  run.catch(() => undefined);
+  try {
+    return await Promise.race([run, aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
+}
+
+function outputData(out: ort.InferenceSession.ReturnType, name: string, file: string): Float32Array {
+  const t = out[name];
+  if (!t || !(t.data instanceof Float32Array)) throw new ModelLensError('corrupt', file, `analysis graph returned no float32 output "${name}"`);
+  return t.data;
+}
+
+interface ModelRun {
+  model: PreparedModel;
+  session: ort.InferenceSession;
+  /** Created at the first batch when the head count is only known from the output shape (ONNX exports). */
+  attention: AttentionAccumulator | undefined;
+}
+
+function accumulatorFor(model: PreparedModel): AttentionAccumulator | undefined {
+  return model.heads > 0 ? new AttentionAccumulator(model.layers, model.heads, model.patchTokens) : undefined;
+}
+
+function headsFromOutput(out: ort.InferenceSession.ReturnType, model: PreparedModel): number {
+  const dims = out['kl_sum']?.dims;
+  const h = dims && dims.length === 3 ? Number(dims[1]) : 0;
+  if (!(h > 0)) throw new ModelLensError('corrupt', model.file, 'analysis graph output kl_sum has no head dimension');
+  model.heads = h;
+  model.summary = { ...model.summary, heads: h, headsSource: model.summary.headsSource === 'unknown' ? 'checkpoint-args' : model.summary.headsSource };
+  return h;
+}
+
+export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, prepareModel: PrepareFn): Promise<AnalysisResult> {
+  const t0 = performance.now();
+  const jobId = params.jobId ?? 'job';
+  const warnings: string[] = [];
+  let batchSize = Math.max(1, Math.floor(params.batchSize || DEFAULT_BATCH));
+  const timing: AnalysisResult['timing'] = { totalMs: 0, inferenceMs: 0, loadMs: 0, sessionMs: 0, decodeMs: 0, preprocessMs: 0, reduceMs: 0 };
+
+  hooks.progress({ jobId, done: 0, total: 1, phase: 'load', message: params.file });
+  const tLoad = performance.now();
+  const modelA = await prepareModel(params.file, { variant: params.variant, heads: params.heads }, hooks.signal);
+  const modelB = params.fileB !== undefined ? await prepareModel(params.fileB, { variant: params.variantB, heads: params.headsB }, hooks.signal) : undefined;
+  timing['loadMs'] = performance.now() - tLoad;
+  checkAbort(hooks.signal);
+  warnings.push(...modelA.warnings);
+  if (modelB) warnings.push(...modelB.warnings.map((w) => `model B: ${w}`));
+
+  const probes: ProbeSet = params.images !== undefined
+    ? folderProbeSet(params.images, params.limit)
+    : syntheticProbeSet(params.limit !== undefined && params.limit > 0 ? params.limit : DEFAULT_SYNTHETIC_COUNT, modelA.inputSize);
+  if (probes.source === 'synthetic') warnings.push(SYNTHETIC_WARNING);
+  const fixed = modelA.fixedBatch ?? modelB?.fixedBatch;
+  if (fixed !== undefined) {
+    if (modelA.fixedBatch !== undefined && modelB?.fixedBatch !== undefined && modelA.fixedBatch !== modelB.fixedBatch) {
+      throw new ModelLensError('not-analyzable', params.fileB ?? params.file, `the two ONNX exports have different fixed batch sizes (${modelA.fixedBatch} and ${modelB.fixedBatch})`);
+    }
+    if (fixed !== batchSize) warnings.push(`The ONNX export has a fixed batch size of ${fixed}; batches of ${fixed} are used instead of ${batchSize}. Export with a dynamic batch axis to choose.`);
+    batchSize = fixed;
+  }
+
+  hooks.progress({ jobId, done: 0, total: 1, phase: 'session' });
+  const tSession = performance.now();
+  const created = await createSession(modelA.onnx, params.device);
+  const device: DeviceOutcome = created.device;
+  if (device.fallbackReason && params.device !== 'auto') warnings.push(`Requested device ${params.device} was not available; ran on ${device.used}: ${device.fallbackReason}`);
+  const runs: ModelRun[] = [{ model: modelA, session: created.session, attention: accumulatorFor(modelA) }];
+  if (modelB) {
+    const session = await createSessionOn(modelB.onnx, device.used as Exclude<DeviceName, 'auto'>);
+    runs.push({ model: modelB, session, attention: accumulatorFor(modelB) });
+  }
+  // The serialized graphs hold a full copy of the weights; the sessions have their own now.
+  modelA.onnx = new Uint8Array(0);
+  if (modelB) modelB.onnx = new Uint8Array(0);
+  timing['sessionMs'] = performance.now() - tSession;
+
+  const cka = new CkaAccumulator(runs.map((r) => r.model.layers));
+  const skipped: string[] = [];
+  let done = 0;
+  let ckaDropped = 0;
+  try {
+    hooks.progress({ jobId, done: 0, total: probes.planned, phase: 'run', message: device.used });
+    const batches = probes.batches(batchSize, (name, problem) => {
+      skipped.push(name);
+      hooks.log('warn', `skipped probe image ${name}: ${problem}`);
+    });
+    for (;;) {
+      checkAbort(hooks.signal);
+      const tDecode = performance.now();
+      const next = batches.next();
+      timing['decodeMs'] = (timing['decodeMs'] ?? 0) + performance.now() - tDecode;
+      if (next.done) break;
+      const batch = next.value;
+      const n = batch.length;
+      if (fixed !== undefined && n !== fixed) {
+        warnings.push(`The last ${n} probe image(s) were not analyzed: the ONNX export only accepts batches of ${fixed}.`);
+        break;
+      }
+      const grams: Float32Array[] = [];
+      for (const run of runs) {
+        const tp = performance.now();
+        const input = batchTensor(batch, run.model.inputSize, run.model.mean, run.model.std);
+        timing['preprocessMs'] = (timing['preprocessMs'] ?? 0) + performance.now() - tp;
+        const tInf = performance.now();
+        const out = await runCancellable(run.session, { [run.model.inputName]: new ort.Tensor('float32', input, [n, 3, run.model.inputSize[0], run.model.inputSize[1]]) }, hooks.signal);
+        timing.inferenceMs += performance.now() - tInf;
+        const tr = performance.now();
+        run.attention ??= new AttentionAccumulator(run.model.layers, headsFromOutput(out, run.model), run.model.patchTokens);
+        run.attention.add(outputData(out, 'attn_dist_sum', run.model.file), outputData(out, 'kl_sum', run.model.file), n);
+        grams.push(outputData(out, 'gram', run.model.file));
+        for (const v of Object.values(out)) v.dispose?.();
+        timing['reduceMs'] = (timing['reduceMs'] ?? 0) + performance.now() - tr;
+      }
+      const tr = performance.now();
+      if (!cka.addBatch(grams, n)) ckaDropped += n;
+      timing['reduceMs'] = (timing['reduceMs'] ?? 0) + performance.now() - tr;
+      done += n;
+      hooks.progress({ jobId, done, total: Math.max(probes.planned - skipped.length, done), phase: 'run' });
+    }
+  } finally {
+    for (const r of runs) await r.session.release().catch(() => undefined);
+  }
+  if (done === 0) {
+    throw new ModelLensError('not-found', params.images ?? params.file, skipped.length ? `none of the ${skipped.length} probe images could be decoded` : 'no probe images');
+  }
+  if (skipped.length) warnings.push(`${skipped.length} probe image(s) could not be read and were skipped: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', …' : ''}`);
+  if (ckaDropped > 0) warnings.push(`The last batch had ${ckaDropped} image(s), fewer than ${MIN_CKA_BATCH}; it is left out of CKA (unbiased HSIC needs n ≥ ${MIN_CKA_BATCH}).`);
+  if (cka.batches === 0) warnings.push(`CKA needs at least one batch of ${MIN_CKA_BATCH} or more images; CKA values are null.`);
+  if (runs.some((r) => r.model.heads < 2)) warnings.push('Head diversity needs at least 2 heads; it is 0 for single-head models.');
+
+  const [ra, rb] = runs as [ModelRun, ModelRun | undefined];
+  const result: AnalysisResult = {
+    schema: ANALYSIS_SCHEMA,
+    model: ra.model.summary,
+    probe: {
+      source: probes.source,
+      count: done,
+      batchSize,
+      preprocess: {
+        size: ra.model.inputSize,
+        mean: ra.model.mean,
+        std: ra.model.std,
+        resize: RESIZE_DESCRIPTION,
+        ...(probes.folder !== undefined ? { folder: probes.folder } : {}),
+        ...(skipped.length ? { skipped: skipped.length } : {}),
+      },
+      hash: probes.hash,
+    },
+    device,
+    attentionDistance: (ra.attention as AttentionAccumulator).attentionDistance(),
+    headDiversity: (ra.attention as AttentionAccumulator).headDiversity(),
+    cka: { matrix: cka.matrix(0), batches: cka.batches, estimator: 'linear-minibatch-unbiased' },
+    timing,
+    warnings,
+  };
+  if (rb) {
+    result.compare = {
+      model: rb.model.summary,
+      attentionDistance: (rb.attention as AttentionAccumulator).attentionDistance(),
+      headDiversity: (rb.attention as AttentionAccumulator).headDiversity(),
+      cka: { matrix: cka.matrix(1), batches: cka.batches, estimator: 'linear-minibatch-unbiased' },
+      crossCka: cka.matrix(0, 1),
+    };
+  }
+  timing.totalMs = performance.now() - t0;
+  hooks.progress({ jobId, done, total: done, phase: 'done' });
+  return result;
+}

@@ -1,0 +1,91 @@
+// The worker's request handlers, shared by the forked worker (workerMain.ts) and the CLI, which runs the
+// same code in-process. Parameters come from another process, so they are checked before use.
+import { attachSidecarConfig, recognize } from '../core/arch';
+import { ModelLensError } from '../core/errors';
+import { openCheckpoint } from '../core/openCheckpoint';
+import type { DeviceName } from '../core/resultSchema';
+import { tensorStats } from '../core/tensorData';
+import type { RpcEndpoint } from '../protocol/rpc';
+import {
+  ANALYSIS_PROGRESS, ANALYSIS_RUN, INSPECT_HEADER, TENSOR_STATS, WORKER_LOG, WORKER_PING,
+  type AnalysisRunParams, type InspectHeaderParams, type InspectHeaderResult, type TensorStatsParams, type WorkerLog, type WorkerPong,
+} from '../protocol/workerProtocol';
+import { DEFAULT_BATCH, inFlightRuns, runAnalysis } from './analysisJob';
+import { listBackends } from './devices';
+import { prepareModel } from './modelPrep';
+
+const DEVICES: readonly DeviceName[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
+
+function bad(problem: string): never {
+  throw new ModelLensError('corrupt', '(request)', problem);
+}
+const str = (v: unknown, what: string): string => (typeof v === 'string' && v.length > 0 ? v : bad(`${what} must be a non-empty string`));
+const optStr = (v: unknown, what: string): string | undefined => (v === undefined || v === null ? undefined : str(v, what));
+const optInt = (v: unknown, what: string, min: number): number | undefined => {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) bad(`${what} must be an integer >= ${min}`);
+  return v;
+};
+
+export function parseRunParams(raw: unknown): AnalysisRunParams {
+  if (typeof raw !== 'object' || raw === null) bad('analysis/run needs an object');
+  const p = raw as Record<string, unknown>;
+  const device = (p['device'] ?? 'auto') as DeviceName;
+  if (!DEVICES.includes(device)) bad(`device must be one of ${DEVICES.join('|')}`);
+  const out: AnalysisRunParams = { file: str(p['file'], 'file'), batchSize: optInt(p['batchSize'], 'batchSize', 1) ?? DEFAULT_BATCH, device };
+  const set = <K extends keyof AnalysisRunParams>(k: K, v: AnalysisRunParams[K] | undefined): void => {
+    if (v !== undefined) out[k] = v;
+  };
+  set('fileB', optStr(p['fileB'], 'fileB'));
+  set('images', optStr(p['images'], 'images'));
+  set('limit', optInt(p['limit'], 'limit', 1));
+  set('heads', optInt(p['heads'], 'heads', 1));
+  set('headsB', optInt(p['headsB'], 'headsB', 1));
+  set('variant', optStr(p['variant'], 'variant'));
+  set('variantB', optStr(p['variantB'], 'variantB'));
+  set('jobId', optStr(p['jobId'], 'jobId'));
+  return out;
+}
+
+/** Registers every worker method on `rpc`. Analysis jobs run one at a time (each uses every core). */
+export function registerWorkerHandlers(rpc: RpcEndpoint): void {
+  let queue: Promise<unknown> = Promise.resolve();
+  const log = (level: WorkerLog['level'], message: string): void => rpc.notify(WORKER_LOG, { level, message } satisfies WorkerLog);
+
+  rpc.handle(ANALYSIS_RUN, (raw, ctx) => {
+    const params = parseRunParams(raw);
+    params.jobId ??= String(ctx.id);
+    const job = queue.then(() =>
+      runAnalysis(params, {
+        signal: ctx.signal,
+        progress: (p) => rpc.notify(ANALYSIS_PROGRESS, p),
+        log: (level, message) => log(level, message),
+      }, prepareModel),
+    );
+    queue = job.catch(() => undefined);
+    return job;
+  });
+
+  rpc.handle(TENSOR_STATS, async (raw) => {
+    const p = (raw ?? {}) as Partial<TensorStatsParams>;
+    const file = str(p.file, 'file');
+    const name = str(p.tensor, 'tensor');
+    const variant = optStr(p.variant, 'variant');
+    const ckpt = await openCheckpoint(file, variant !== undefined ? { variant } : undefined);
+    const t = ckpt.tensors.find((x) => x.name === name);
+    if (!t) throw new ModelLensError('not-found', file, `no tensor named "${name}"`);
+    return tensorStats(t);
+  });
+
+  rpc.handle(INSPECT_HEADER, async (raw): Promise<InspectHeaderResult> => {
+    const p = (raw ?? {}) as Partial<InspectHeaderParams>;
+    const file = str(p.file, 'file');
+    const variant = optStr(p.variant, 'variant');
+    const heads = optInt(p.heads, 'heads', 1);
+    const checkpoint = await attachSidecarConfig(await openCheckpoint(file, variant !== undefined ? { variant } : undefined));
+    const { summary } = recognize(checkpoint, heads !== undefined ? { headsOverride: heads } : undefined);
+    return { checkpoint, model: summary };
+  });
+
+  rpc.handle(WORKER_PING, (): WorkerPong => ({ pid: process.pid, backends: listBackends(), busy: inFlightRuns() }));
+}

@@ -1,0 +1,27 @@
+// Turns a checkpoint path into an analysis graph: reader → recognition → ONNX graph from the weights,
+// or, for a user's .onnx file, the instrumented graph.
+import { extname } from 'node:path';
+import { attachSidecarConfig, recognize } from '../core/arch';
+import { ModelLensError } from '../core/errors';
+import type { TensorInfo } from '../core/model';
+import { openCheckpoint } from '../core/openCheckpoint';
+import { readTensorF32 } from '../core/tensorData';
+import { prepareOnnxFile } from './onnxPrep';
+import { prepareFromSpec, type PrepareOptions, type PreparedModel } from './preparedModel';
+
+export async function prepareModel(file: string, opts: PrepareOptions, signal?: AbortSignal): Promise<PreparedModel> {
+  if (extname(file).toLowerCase() === '.onnx') return prepareOnnxFile(file, opts);
+  const ckpt = await attachSidecarConfig(await openCheckpoint(file, opts.variant !== undefined ? { variant: opts.variant } : undefined));
+  const { summary, spec } = recognize(ckpt, opts.heads !== undefined ? { headsOverride: opts.heads } : undefined);
+  if (!spec) {
+    throw new ModelLensError('not-analyzable', file, summary.notAnalyzable ?? `not a recognized ViT (family ${summary.family})`);
+  }
+  const byName = new Map<string, TensorInfo>(ckpt.tensors.map((t) => [t.name, t]));
+  const weights = async (name: string): Promise<Float32Array> => {
+    if (signal?.aborted) throw new ModelLensError('cancelled', file, 'analysis cancelled');
+    const t = byName.get(name);
+    if (!t) throw new ModelLensError('not-analyzable', file, `tensor "${name}" needed by the ${spec.family} graph is missing`);
+    return readTensorF32(t);
+  };
+  return prepareFromSpec(file, summary, spec, weights);
+}

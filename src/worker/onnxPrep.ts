@@ -1,0 +1,48 @@
+// A user's own ONNX export, instrumented with the contract's reductions (see core/onnx/instrument.ts).
+import { basename } from 'node:path';
+import { stat } from 'node:fs/promises';
+import type { ModelSummary } from '../core/archTypes';
+import { instrumentOnnxFile } from '../core/onnx/instrument';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../core/probes';
+import type { PrepareOptions, PreparedModel } from './preparedModel';
+
+export async function prepareOnnxFile(file: string, opts: PrepareOptions): Promise<PreparedModel> {
+  const t0 = performance.now();
+  const inst = await instrumentOnnxFile(file);
+  const size = (await stat(file)).size;
+  const heads = inst.heads ?? opts.heads ?? null;
+  const warnings = [...inst.warnings];
+  warnings.push('ONNX model: input normalisation is not recorded in the file; probes use ImageNet mean/std.');
+  const summary: ModelSummary = {
+    file,
+    format: 'onnx',
+    family: 'onnx-graph',
+    layers: inst.layers,
+    heads,
+    headsSource: inst.heads !== null ? 'checkpoint-args' : opts.heads !== undefined ? 'override' : 'unknown',
+    dim: null,
+    patchSize: inst.patchSize,
+    imageSize: inst.imageSize,
+    specialTokens: null,
+    params: 0,
+    dtype: 'F32',
+    dtypes: {},
+    details: { softmaxOutputs: inst.softmaxOutputs.length, originalInput: inst.originalInput, fileBytes: size, name: basename(file) },
+  };
+  return {
+    file,
+    summary,
+    onnx: inst.model,
+    inputName: inst.inputName,
+    layers: inst.layers,
+    // 0 = learn from the first batch's output shape (the export may not record it).
+    heads: heads ?? 0,
+    patchTokens: inst.patchTokens,
+    inputSize: inst.imageSize,
+    mean: IMAGENET_MEAN,
+    std: IMAGENET_STD,
+    warnings,
+    buildMs: performance.now() - t0,
+    ...(inst.fixedBatch !== null ? { fixedBatch: inst.fixedBatch } : {}),
+  };
+}

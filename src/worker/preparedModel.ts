@@ -1,0 +1,59 @@
+// A model ready for the job loop: the analysis graph plus what the loop needs to feed and read it.
+import type { ModelSummary, VitSpec } from '../core/archTypes';
+import { buildAnalysisGraph } from '../core/onnx/vitGraph';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../core/probes';
+
+/** Everything the job loop needs about one model; `onnx` is dropped once the session exists. */
+export interface PreparedModel {
+  file: string;
+  summary: ModelSummary;
+  onnx: Uint8Array;
+  inputName: string;
+  layers: number;
+  heads: number;
+  /** N, the patch tokens (the divisor of the per-image means). */
+  patchTokens: number;
+  inputSize: [number, number];
+  mean: [number, number, number];
+  std: [number, number, number];
+  warnings: string[];
+  buildMs: number;
+  /** ONNX exports without a dynamic batch axis accept only this batch size. */
+  fixedBatch?: number;
+}
+
+export interface PrepareOptions {
+  variant?: string | undefined;
+  heads?: number | undefined;
+}
+
+export function headsWarning(summary: ModelSummary): string[] {
+  if (summary.headsSource === 'dim/64') {
+    return [`The checkpoint does not record the number of heads; assumed dim/64 = ${summary.heads}. Pass --heads H if that is wrong.`];
+  }
+  if (summary.headsSource === 'model-name') return [`Number of heads (${summary.heads}) inferred from the model name.`];
+  return [];
+}
+
+/** Builds the analysis graph for a recognized ViT spec; `weights` returns fp32 copies of named tensors. */
+export async function prepareFromSpec(file: string, summary: ModelSummary, spec: VitSpec, weights: (name: string) => Promise<Float32Array>): Promise<PreparedModel> {
+  const graph = await buildAnalysisGraph(spec, weights, { file });
+  const patchTokens = (spec.imageSize[0] / spec.patchSize[0]) * (spec.imageSize[1] / spec.patchSize[1]);
+  return {
+    file,
+    summary,
+    onnx: graph.model,
+    inputName: graph.inputName,
+    layers: spec.layers,
+    heads: spec.heads,
+    patchTokens,
+    inputSize: spec.imageSize,
+    mean: spec.mean ?? IMAGENET_MEAN,
+    std: spec.std ?? IMAGENET_STD,
+    warnings: headsWarning(summary),
+    buildMs: graph.buildMs,
+  };
+}
+
+/** How the job loop obtains a model; the worker uses `prepareModel`, the benchmark a random ViT. */
+export type PrepareFn = (file: string, opts: PrepareOptions, signal?: AbortSignal) => Promise<PreparedModel>;
