@@ -248,7 +248,7 @@ function variantChooser(d: InspectorData): HTMLElement {
     { cls: 'variants' },
     el('label', {}, 'Weights: '),
     sel,
-    el('span', { cls: 'muted small' }, ` ${d.variants.length} weight sets in this file (e.g. EMA); the analysis uses the one shown.`),
+    el('span', { cls: 'muted small' }, ` ${d.variants.length} weight sets in this file (e.g. EMA). The table and statistics follow this choice; analysis uses the file’s default set.`),
   );
 }
 

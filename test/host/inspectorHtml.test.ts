@@ -9,7 +9,7 @@ test('CSP is default-src none with a nonce-only script source; the title is esca
   const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)![1]!.replace(/&#39;/g, "'");
   assert.match(csp, /^default-src 'none';/);
   assert.match(csp, new RegExp(`script-src 'nonce-${nonce.replace(/[+/=]/g, (c) => `\\${c}`)}'`));
-  assert.ok(!/script-src[^;]*unsafe/.test(csp));
+  assert.ok(!csp.includes('unsafe'), csp);
   assert.ok(!html.includes('<script>alert'));
   const scripts = [...html.matchAll(/<script\b([^>]*)>/g)];
   assert.equal(scripts.length, 1);
