@@ -248,8 +248,8 @@ async function main(): Promise<void> {
         const w = window as unknown as { acquireVsCodeApi: () => unknown; __sent: unknown[] };
         w.__sent = [];
         w.acquireVsCodeApi = () => ({
-          getState: () => undefined,
-          setState: () => undefined,
+          getState: () => JSON.parse(sessionStorage.getItem('vscodeState') ?? 'null') ?? undefined,
+          setState: (v: unknown) => sessionStorage.setItem('vscodeState', JSON.stringify(v)),
           postMessage: (m: { kind: string; id?: number; method: string; params: { name?: string } }) => {
             w.__sent.push(m);
             const reply = (msg: unknown): void => void setTimeout(() => window.postMessage(msg, '*'), 5);
@@ -312,6 +312,12 @@ async function main(): Promise<void> {
       await page.type('vscode-textfield', 'blocks.7 qkv');
       await page.waitForTimeout(300);
       console.log(`${s.name}: filtered count "${await page.textContent('.count')}"`);
+      await page.click('.vt-row:nth-child(3)');
+      await page.waitForTimeout(400);
+      // VS Code recreates a hidden webview; the saved view state must bring back filter and selection.
+      await page.reload();
+      await page.waitForSelector('.vt-row.selected', { timeout: 10000 });
+      console.log(`${s.name}: after reload count "${await page.textContent('.count')}", selected "${await page.textContent('.vt-row.selected .vt-cell:nth-child(2)')}"`);
     }
     await page.screenshot({ path: join(outDir, `${s.name}.png`), fullPage: s.name === 'inspector' });
     console.log(`wrote ${join(outDir, `${s.name}.png`)}`);

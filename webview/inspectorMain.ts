@@ -54,6 +54,21 @@ const trustButtons: HTMLElement[] = [];
 let histLog = false;
 const statsCache = new Map<string, TensorStatsView>();
 
+/** What survives the webview being hidden and shown again (VS Code keeps it with setState). */
+interface SavedView {
+  file: string;
+  filter: string;
+  sort?: { column: string | undefined; dir: 'asc' | 'desc' };
+  selected?: string;
+  scrollTop: number;
+}
+
+function loadSaved(file: string): SavedView | undefined {
+  const s = vscode.getState() as Partial<SavedView> | undefined;
+  if (!s || s.file !== file || typeof s.filter !== 'string' || typeof s.scrollTop !== 'number') return undefined;
+  return s as SavedView;
+}
+
 interface IndexedRow extends TensorRow {
   index: number;
   /** Lower-cased "name dtype shape" for filtering. */
@@ -361,13 +376,40 @@ function tensorSection(d: InspectorData): HTMLElement {
   search.addEventListener('input', () => {
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
-      const terms = search.value.toLowerCase().split(/\s+/).filter((x) => x.length > 0);
-      table!.setFilter(terms.length === 0 ? undefined : (r) => terms.every((t) => r.haystack.includes(t)));
-      updateCount();
+      applyFilter(search.value);
+      save();
     }, 60);
   });
   statsPane = el('aside', { cls: 'stats card', attrs: { 'aria-label': 'Tensor statistics', 'aria-live': 'polite' } });
   showTensor(undefined);
+  const applyFilter = (text: string): void => {
+    const terms = text.toLowerCase().split(/\s+/).filter((x) => x.length > 0);
+    table!.setFilter(terms.length === 0 ? undefined : (r) => terms.every((t) => r.haystack.includes(t)));
+    updateCount();
+  };
+  let saveTimer: ReturnType<typeof setTimeout> | undefined;
+  const save = (): void => {
+    if (saveTimer) clearTimeout(saveTimer);
+    saveTimer = setTimeout(() => {
+      const t = table;
+      if (!t) return;
+      const saved: SavedView = { file: d.file, filter: search.value, sort: t.sort, scrollTop: t.scrollTop };
+      if (t.selection) saved.selected = t.selection.name;
+      vscode.setState(saved);
+    }, 150);
+  };
+  const saved = loadSaved(d.file);
+  if (saved) {
+    search.value = saved.filter;
+    applyFilter(saved.filter);
+    if (saved.sort?.column) table.sortBy(saved.sort.column, saved.sort.dir);
+    requestAnimationFrame(() => {
+      if (!table) return;
+      table.scrollTop = saved.scrollTop;
+      if (saved.selected !== undefined) table.selectWhere((r) => r.name === saved.selected);
+    });
+  }
+  table.onViewChange = save;
   const section = el(
     'section',
     { cls: 'tensors', attrs: { 'aria-label': 'Tensors' } },

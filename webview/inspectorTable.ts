@@ -62,7 +62,10 @@ export class VirtualTable<R> {
     this.element = el('div', { cls: 'vt', attrs: { role: 'grid' } }, this.header, this.scroller);
     this.element.style.setProperty('--vt-template', template);
     this.element.style.setProperty('--vt-row', `${opts.rowHeight}px`);
-    this.scroller.addEventListener('scroll', () => this.schedule());
+    this.scroller.addEventListener('scroll', () => {
+      this.schedule();
+      this.onViewChange?.();
+    });
     this.scroller.addEventListener('keydown', (e) => this.onKey(e));
     this.spacer.addEventListener('click', (e) => {
       const row = this.rowFromEvent(e);
@@ -99,6 +102,29 @@ export class VirtualTable<R> {
     return this.selected;
   }
 
+  /** Current sort, for persisting the view state. */
+  get sort(): { column: string | undefined; dir: SortDir } {
+    return { column: this.sortCol?.id, dir: this.sortDir };
+  }
+
+  get scrollTop(): number {
+    return this.scroller.scrollTop;
+  }
+
+  set scrollTop(v: number) {
+    this.scroller.scrollTop = v;
+    this.schedule();
+  }
+
+  /** Selects the first visible row matching `pred` (restoring a saved selection). */
+  selectWhere(pred: (r: R) => boolean): void {
+    const row = this.view.find(pred);
+    if (row !== undefined) this.select(row, false);
+  }
+
+  /** Called after every sort, scroll or selection change (debounced by the caller if needed). */
+  onViewChange: (() => void) | undefined;
+
   sortBy(columnId: string | undefined, dir: SortDir = 'asc'): void {
     this.sortCol = this.columns.find((c) => c.id === columnId);
     this.sortDir = dir;
@@ -108,6 +134,7 @@ export class VirtualTable<R> {
       b.dataset['sort'] = active ? dir : '';
     }
     this.refresh();
+    this.onViewChange?.();
   }
 
   focus(): void {
@@ -200,6 +227,7 @@ export class VirtualTable<R> {
     }
     this.schedule();
     this.opts.onSelect(row);
+    this.onViewChange?.();
   }
 
   private onKey(e: KeyboardEvent): void {
