@@ -1158,9 +1158,10 @@ export function pyToJson(v: PyValue, maxDepth = 32): unknown {
     try {
       if (x instanceof PyTuple || x instanceof PyList || x instanceof PySet) return x.items.slice(0, 10000).map((i) => conv(i, depth + 1));
       if (x instanceof PyDict) return dictToJson(x, depth);
+      // A dict subclass's items are plain data whatever its class (e.g. Lightning's AttributeDict).
+      if (x instanceof PyObject && x.dictItems) return dictToJson(x.dictItems, depth);
       if (x instanceof PyObject && x.allowed) {
         const cls = x.calleeName;
-        if (x.dictItems) return dictToJson(x.dictItems, depth);
         if (x.state instanceof PyDict) return dictToJson(x.state, depth);
         if (cls.startsWith('pathlib.')) return x.args.filter((a) => typeof a === 'string').join('/');
       }

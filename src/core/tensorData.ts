@@ -12,6 +12,8 @@ export const MAX_F32_ELEMENTS = 512 * 1024 * 1024;
 /** A strided view whose span is at most this is read in one go and gathered in memory. */
 const MAX_GATHER_SPAN = 256 * 1024 * 1024;
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 let f16Table: Float32Array | undefined;
 function halfTable(): Float32Array {
   if (f16Table) return f16Table;
@@ -58,6 +60,10 @@ export function decodeInto(dtype: DType, bytes: Uint8Array, from: number, count:
   let o = from * es;
   switch (dtype) {
     case 'F32':
+      if ((bytes.byteOffset + o) % 4 === 0 && LITTLE_ENDIAN) {
+        out.set(new Float32Array(bytes.buffer, bytes.byteOffset + o, count), at);
+        return;
+      }
       for (let i = 0; i < count; i++, o += 4) out[at + i] = dv.getFloat32(o, true);
       return;
     case 'F64':
@@ -154,7 +160,7 @@ export async function streamTensor(
       if (total > t.location.length) {
         throw new ModelLensError('corrupt', t.location.file, `tensor "${t.name}" needs ${total} bytes but spans ${t.location.length}`, t.location.offset);
       }
-      const buf = new Float64Array(chunk / es);
+      const buf = new Float64Array(Math.min(chunk, total) / es);
       for (let done = 0; done < total; done += chunk) {
         const len = Math.min(chunk, total - done);
         const bytes = await src.read(t.location.offset + done, len);
@@ -194,7 +200,7 @@ async function streamStrided(t: TensorInfo, src: ByteSource, sink: (v: Float64Ar
     window = await src.read(t.location.offset + byte, len);
     wStart = byte;
   };
-  const outBuf = new Float64Array(Math.max(1, chunk / es));
+  const outBuf = new Float64Array(Math.max(1, Math.min(chunk / es, numelOf(shape))));
   let outN = 0;
   const idx = new Array<number>(nd).fill(0);
   const inner = shape[nd - 1]!;
@@ -265,7 +271,10 @@ export interface TensorStats {
   zeroFraction: number;
   nanCount: number;
   infCount: number;
-  /** `bins` equal-width bins over [min, max] of the finite values; edges has bins+1 entries. */
+  /**
+   * `bins` equal-width bins over [min, max] of the finite values; edges has bins+1 entries, bin i holds
+   * edges[i] <= x < edges[i+1] (the last bin is closed). Constant data all lands in bin 0.
+   */
   histogram: { edges: number[]; counts: number[] };
 }
 
@@ -284,31 +293,39 @@ export async function tensorStats(t: TensorInfo, opts: ReadOptions & { bins?: nu
     let zeros = 0;
     let nan = 0;
     let inf = 0;
+    // Hot loops keep their accumulators in locals (captured mutable variables are slow in V8) and
+    // merge per-block mean/M2 with Chan et al.'s formula to keep float64 precision.
     await streamTensor(
       t,
       (v, n) => {
-        // Per-block mean and M2, merged with Chan et al.'s formula to keep float64 precision.
         let bn = 0;
         let bsum = 0;
+        let bmin = min;
+        let bmax = max;
+        let bz = 0;
+        let bnan = 0;
         for (let i = 0; i < n; i++) {
           const x = v[i]!;
-          if (x === 0) zeros++;
-          if (Number.isNaN(x)) nan++;
-          else if (!Number.isFinite(x)) inf++;
-          else {
+          if (x === 0) bz++;
+          if (x - x === 0) {
             bn++;
             bsum += x;
-            if (x < min) min = x;
-            if (x > max) max = x;
-          }
+            if (x < bmin) bmin = x;
+            if (x > bmax) bmax = x;
+          } else if (x !== x) bnan++;
         }
         count += n;
+        zeros += bz;
+        nan += bnan;
+        inf += n - bn - bnan;
+        min = bmin;
+        max = bmax;
         if (bn === 0) return;
         const bmean = bsum / bn;
         let bm2 = 0;
         for (let i = 0; i < n; i++) {
-          const x = v[i]!;
-          if (Number.isFinite(x)) bm2 += (x - bmean) * (x - bmean);
+          const d = v[i]! - bmean;
+          if (d - d === 0) bm2 += d * d;
         }
         const tot = finite + bn;
         const delta = bmean - mean;
@@ -325,20 +342,28 @@ export async function tensorStats(t: TensorInfo, opts: ReadOptions & { bins?: nu
       const hi = max;
       const width = (hi - lo) / bins;
       edges = Array.from({ length: bins + 1 }, (_, i) => (i === bins ? hi : lo + i * width));
+      const acc = new Float64Array(bins);
+      const edgeArr = Float64Array.from(edges);
+      const scale = width > 0 ? 1 / width : 0;
       await streamTensor(
         t,
         (v, n) => {
           for (let i = 0; i < n; i++) {
             const x = v[i]!;
-            if (!Number.isFinite(x)) continue;
-            let b = width > 0 ? Math.floor((x - lo) / width) : 0;
+            if (x - x !== 0) continue;
+            let b = Math.floor((x - lo) * scale);
             if (b >= bins) b = bins - 1;
-            if (b < 0) b = 0;
-            counts[b]!++;
+            else if (b < 0) b = 0;
+            // Agree exactly with the reported edges: bin b holds edges[b] <= x < edges[b+1].
+            if (scale === 0) b = 0;
+            else if (b < bins - 1 && x >= edgeArr[b + 1]!) b++;
+            else if (b > 0 && x < edgeArr[b]!) b--;
+            acc[b]!++;
           }
         },
         { ...opts, source: src },
       );
+      for (let i = 0; i < bins; i++) counts[i] = acc[i]!;
     }
     return {
       count,

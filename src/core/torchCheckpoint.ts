@@ -346,7 +346,7 @@ function addExtras(ck: Checkpoint, root: PyValue, skip: Set<string>): void {
   for (const ck2 of CONFIG_KEYS) {
     const v = dict.get(ck2);
     if (v === undefined) continue;
-    const isCfg = v instanceof PyDict || (v instanceof PyObject && v.allowed && (v.dictItems !== undefined || v.state instanceof PyDict));
+    const isCfg = v instanceof PyDict || (v instanceof PyObject && (v.dictItems !== undefined || (v.allowed && v.state instanceof PyDict)));
     if (!isCfg) continue;
     const json = pyToJson(v);
     if (json && typeof json === 'object' && !Array.isArray(json)) {

@@ -15,8 +15,16 @@ function reference(values: number[], bins: number): { min: number; max: number; 
   const mean = fin.reduce((a, b) => a + b, 0) / fin.length;
   const std = Math.sqrt(fin.reduce((a, b) => a + (b - mean) ** 2, 0) / (fin.length - 1));
   const counts = new Array<number>(bins).fill(0);
+  // Bin i holds edge_i <= v < edge_{i+1} with edge_i = min + i*(max-min)/bins; the last bin is closed.
+  const width = (max - min) / bins;
   for (const v of fin) {
-    const b = max === min ? 0 : Math.min(bins - 1, Math.floor(((v - min) / (max - min)) * bins));
+    let b = 0;
+    for (let i = bins - 1; i >= 0 && width > 0; i--) {
+      if (v >= min + i * width) {
+        b = i;
+        break;
+      }
+    }
     counts[b]!++;
   }
   return { min, max, mean, std, zeros: values.filter((v) => v === 0).length, nan: values.filter(Number.isNaN).length, inf: values.filter((v) => v === Infinity || v === -Infinity).length, counts };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { ModelLensError } from '../../src/core/errors';
 import type { Checkpoint } from '../../src/core/model';
-import { openCheckpoint } from '../../src/core/openCheckpoint';
+import { openCheckpoint, sniffFormat } from '../../src/core/openCheckpoint';
 import { readTensorF32 } from '../../src/core/tensorData';
 import { expectedReaders, num, READERS, type ExpectedTensor } from './readerTestUtil';
 
@@ -98,4 +98,46 @@ test('legacy format offsets are absolute file offsets of the raw storages', asyn
   const view = ck.tensors.find((t) => t.name === 'view')!;
   const qkv = ck.tensors.find((t) => t.name === 'blocks.0.attn.qkv.weight')!;
   assert.equal(view.location.offset, qkv.location.offset + 16 * 4);
+});
+
+test('a whole pickled nn.Module: tensors found through _parameters/_buffers/_modules, classes flagged', async () => {
+  const e = exp['full_module.pth']!;
+  const ck = await openCheckpoint(resolve(READERS, 'full_module.pth'));
+  await checkTensors(ck, e.tensors);
+  const unknown = ck.findings.filter((f) => f.kind === 'pickle-global' && f.severity === 'warning').map((f) => `${f.module}.${f.name}`);
+  assert.ok(unknown.includes('torch.nn.modules.linear.Linear'), unknown.join());
+  assert.ok(ck.findings.every((f) => f.severity !== 'danger'));
+});
+
+test('Lightning-style checkpoint: state_dict selected, hyper_parameters (dict subclass) as config', async () => {
+  const e = exp['lightning_like.ckpt']!;
+  const ck = await openCheckpoint(resolve(READERS, 'lightning_like.ckpt'));
+  assert.equal(ck.selectedVariant, 'state_dict');
+  await checkTensors(ck, e.tensors);
+  assert.deepEqual(ck.config, e.config);
+  assert.equal(ck.extras.find((x) => x.key === 'epoch')?.value, '2');
+});
+
+test('format sniffing uses magic bytes first, the extension only for ties', () => {
+  const b = (...x: number[]): Uint8Array => Uint8Array.from(x);
+  const t = (s: string): Uint8Array => new TextEncoder().encode(s);
+  assert.equal(sniffFormat(new Uint8Array(0), 0, 'a.pth'), 'empty');
+  assert.equal(sniffFormat(b(0x50, 0x4b, 3, 4), 100, 'a.safetensors'), 'zip');
+  assert.equal(sniffFormat(b(0x50, 0x4b, 5, 6), 22, 'a.pth'), 'zip');
+  assert.equal(sniffFormat(b(0x80, 0x02, 0x8a, 0x0a), 100, 'a.bin'), 'pickle');
+  assert.equal(sniffFormat(b(16, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x22), 100, 'weights.pth'), 'safetensors');
+  assert.equal(sniffFormat(t('version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 5\n'), 60, 'a.onnx'), 'git-lfs-pointer');
+  assert.equal(sniffFormat(t('\n  <!doctype html><html>'), 30, 'a.safetensors'), 'html');
+  assert.equal(sniffFormat(b(0x08, 0x07, 0x12), 3, 'model'), 'onnx');
+  assert.equal(sniffFormat(b(0x01, 0x02, 0x03), 3, 'x.onnx'), 'onnx');
+  assert.equal(sniffFormat(b(0x01, 0x02, 0x03), 3, 'x.pth'), 'unknown');
+  assert.equal(sniffFormat(t('hello world'), 11, 'x.pth'), 'text');
+  assert.equal(sniffFormat(t('{"weight_map": {}}'), 18, 'model.safetensors.index.json'), 'safetensors-index');
+});
+
+test('a model folder opens through its index or weights file', async () => {
+  const ck = await openCheckpoint(resolve(READERS, 'sharded'));
+  assert.equal(ck.format, 'safetensors-sharded');
+  await assert.rejects(openCheckpoint(resolve(READERS, 'pickles')), (err: unknown) => err instanceof ModelLensError && err.code === 'unknown-format');
+  await assert.rejects(openCheckpoint(resolve(READERS, 'no-such-file.pth')), (err: unknown) => err instanceof ModelLensError && err.code === 'not-found');
 });
