@@ -83,7 +83,7 @@ export interface WorkerLog {
 export interface WorkerPong {
   pid: number;
   backends: Array<{ name: string; bundled: boolean }>;
-  /** Native inference runs still executing (a cancelled job's run cannot be interrupted); 0 when idle. */
+  /** Native runs of cancelled jobs still executing (onnxruntime cannot interrupt a run); 0 when none. */
   busy?: number;
 }
 

@@ -25,24 +25,32 @@ function checkAbort(signal: AbortSignal): void {
   if (signal.aborted) throw new ModelLensError('cancelled', '', 'analysis cancelled');
 }
 
-let runsInFlight = 0;
+let abandonedRuns = 0;
 
-/** Native runs still executing, including ones abandoned by a cancelled job (they cannot be interrupted). */
-export function inFlightRuns(): number {
-  return runsInFlight;
+/** Native runs of cancelled jobs still executing (onnxruntime cannot interrupt a run); 0 when none. */
+export function abandonedRunsInFlight(): number {
+  return abandonedRuns;
 }
 
 /** Resolves when the run finishes, or rejects as soon as the job is cancelled (the native run is abandoned). */
 async function runCancellable(session: ort.InferenceSession, feeds: ort.InferenceSession.FeedsType, signal: AbortSignal): Promise<ort.InferenceSession.ReturnType> {
   checkAbort(signal);
+  let finished = false;
+  const run = session.run(feeds).finally(() => {
+    finished = true;
+  });
+  run.catch(() => undefined);
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new ModelLensError('cancelled', '', 'analysis cancelled'));
+    onAbort = () => {
+      if (!finished) {
+        abandonedRuns++;
+        void run.finally(() => abandonedRuns--).catch(() => undefined);
+      }
+      reject(new ModelLensError('cancelled', '', 'analysis cancelled'));
+    };
     signal.addEventListener('abort', onAbort, { once: true });
   });
-  runsInFlight++;
-  const run = session.run(feeds).finally(() => runsInFlight--);
-  run.catch(() => undefined);
   try {
     return await Promise.race([run, aborted]);
   } finally {

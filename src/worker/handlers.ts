@@ -10,7 +10,7 @@ import {
   ANALYSIS_PROGRESS, ANALYSIS_RUN, INSPECT_HEADER, TENSOR_STATS, WORKER_LOG, WORKER_PING,
   type AnalysisRunParams, type InspectHeaderParams, type InspectHeaderResult, type TensorStatsParams, type WorkerLog, type WorkerPong,
 } from '../protocol/workerProtocol';
-import { DEFAULT_BATCH, inFlightRuns, runAnalysis } from './analysisJob';
+import { DEFAULT_BATCH, abandonedRunsInFlight, runAnalysis } from './analysisJob';
 import { listBackends } from './devices';
 import { prepareModel } from './modelPrep';
 
@@ -87,5 +87,5 @@ export function registerWorkerHandlers(rpc: RpcEndpoint): void {
     return { checkpoint, model: summary };
   });
 
-  rpc.handle(WORKER_PING, (): WorkerPong => ({ pid: process.pid, backends: listBackends(), busy: inFlightRuns() }));
+  rpc.handle(WORKER_PING, (): WorkerPong => ({ pid: process.pid, backends: listBackends(), busy: abandonedRunsInFlight() }));
 }
