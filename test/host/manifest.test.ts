@@ -56,12 +56,16 @@ test('every command has the Model Lens category and a title', () => {
   assert.equal(titles['modelLens.showLog'], 'Show Log');
 });
 
-test('activation is implicit except panel restore; extensionKind is workspace; main points at the bundle', () => {
-  // VS Code derives activation from commands, custom editors and languages; a webview panel serializer
-  // has no contribution point, so its onWebviewPanel event is the only explicit one allowed.
+test('activation: implicit except panel restore and hover languages; extensionKind is workspace; main points at the bundle', () => {
+  // VS Code derives activation from contributed commands and custom editors. Two things have no
+  // contribution point and need explicit events: restoring a webview panel (onWebviewPanel) and the
+  // hover in the languages it serves (onLanguage; without it there is no hover until something else
+  // activated the extension). Nothing broader (*, onStartupFinished, workspaceContains) is allowed.
   const events = pkg.activationEvents as string[];
   assert.ok(Array.isArray(events));
-  assert.deepEqual([...events].sort(), recorded.serializers.map((v) => `onWebviewPanel:${v}`).sort());
+  const langs = (recorded.hoverSelectors[0] as Array<{ language: string }>).map((s) => s.language);
+  const expected = [...recorded.serializers.map((v) => `onWebviewPanel:${v}`), ...[...new Set(langs)].map((l) => `onLanguage:${l}`)];
+  assert.deepEqual([...events].sort(), expected.sort());
   assert.deepEqual(pkg.extensionKind, ['workspace']);
   assert.equal(pkg.main, './dist/extension.js');
 });
