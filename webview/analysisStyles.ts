@@ -110,8 +110,10 @@ body {
 .ml-note { color: var(--vscode-descriptionForeground); margin: 4px 0 8px; max-width: 78ch; }
 .ml-chart-wrap { position: relative; width: 100%; }
 .ml-chart-wrap canvas { display: block; }
-.ml-heat-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(330px, 1fr)); gap: 18px; align-items: start; }
+.ml-heat-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(330px, 1fr)); gap: 18px; align-items: end; }
 .ml-heat { max-width: 560px; }
+.ml-heat.ml-heat-wide { max-width: 900px; grid-column: 1 / -1; }
+.ml-heat-sub { color: var(--vscode-descriptionForeground); margin: 0 0 4px; font-size: 0.92em; }
 .ml-heat h3 { font-size: 1em; font-weight: 600; margin: 6px 0 4px; display: flex; align-items: center; justify-content: space-between; gap: 8px; }
 .ml-heat h3 > span:first-child { overflow-wrap: anywhere; min-width: 0; }
 .ml-heat h3 .ml-actions { flex: none; }

@@ -405,14 +405,23 @@ export class AnalysisView {
     return el('div', {}, el('div', { class: 'ml-actions' }, button('Copy table', () => void this.copy(table), { title: 'Copy as tab-separated values' })), table);
   }
 
-  private heatmap(id: ChartId, title: string, heading: Node | string, matrix: number[][], xTitle: string, yTitle: string, pending: (() => void)[]): HTMLElement {
+  private heatmap(id: ChartId, title: string, heading: Node | string, matrix: number[][], xTitle: string, yTitle: string, pending: (() => void)[], sub?: string): HTMLElement {
     const mean = offDiagonalMean(matrix);
+    const cols = matrixCols(matrix);
     const aria = `${title}: ${matrix.length}×${matrixCols(matrix)} heatmap on a fixed 0 to 1 colour scale${mean !== null && matrix.length === matrixCols(matrix) ? `, mean off-diagonal ${mean.toFixed(3)}` : ''}. The table view lists every value.`;
     const [wrap, canvas] = this.canvasFor(id, aria);
     pending.push(() => {
       this.charts.set(id, createChart(canvas, matrixChartConfig({ title, matrix, xTitle, yTitle, valueLabel: 'CKA', min: 0, max: 1, theme: this.theme })));
     });
-    return el('div', { class: 'ml-heat' }, el('h3', {}, heading, el('span', { class: 'ml-actions' }, this.pngButton(id))), wrap);
+    // A wide cross-model matrix (e.g. 12 vs 24 layers) gets more room so its cells stay legible.
+    const wide = cols > matrix.length * 1.3;
+    return el(
+      'div',
+      { class: wide ? 'ml-heat ml-heat-wide' : 'ml-heat' },
+      el('h3', {}, heading, el('span', { class: 'ml-actions' }, this.pngButton(id))),
+      sub ? el('p', { class: 'ml-heat-sub' }, sub) : null,
+      wrap,
+    );
   }
 
   private ckaSection(r: AnalysisResult, pending: (() => void)[]): void {
@@ -422,13 +431,14 @@ export class AnalysisView {
     const grid = el('div', { class: 'ml-heat-grid' });
     const headA = el('span', {});
     if (c) headA.append(swatch(this.theme.series[0]));
-    headA.append(`${c ? 'A: ' : ''}${labels[0]} — mean off-diagonal ${meanA !== null ? meanA.toFixed(3) : '—'}`);
-    grid.append(this.heatmap('cka', c ? `CKA, ${labels[0]}` : 'Layer-by-layer CKA', headA, r.cka.matrix, 'Layer', 'Layer', pending));
+    headA.append(`${c ? 'A: ' : ''}${labels[0]}`);
+    const subOf = (m: number | null): string => `Mean off-diagonal CKA ${m !== null ? m.toFixed(3) : '—'}`;
+    grid.append(this.heatmap('cka', c ? `CKA, ${labels[0]}` : 'Layer-by-layer CKA', headA, r.cka.matrix, 'Layer', 'Layer', pending, subOf(meanA)));
     const tables = el('div', { class: 'ml-table-wrap' }, this.matrixTable(r.cka.matrix, `CKA between layers${c ? ` — ${labels[0]}` : ''}: rows and columns are layers.`, 'Layer', 'Layer'));
     if (c) {
       const meanB = offDiagonalMean(c.cka.matrix);
-      const headB = el('span', {}, swatch(this.theme.series[1]), `B: ${labels[1]} — mean off-diagonal ${meanB !== null ? meanB.toFixed(3) : '—'}`);
-      grid.append(this.heatmap('cka-b', `CKA, ${labels[1]}`, headB, c.cka.matrix, 'Layer', 'Layer', pending));
+      const headB = el('span', {}, swatch(this.theme.series[1]), `B: ${labels[1]}`);
+      grid.append(this.heatmap('cka-b', `CKA, ${labels[1]}`, headB, c.cka.matrix, 'Layer', 'Layer', pending, subOf(meanB)));
       tables.append(this.matrixTable(c.cka.matrix, `CKA between layers — ${labels[1]}: rows and columns are layers.`, 'Layer', 'Layer'));
     }
     const note = `Linear CKA between the outputs of every pair of transformer blocks (all tokens), minibatch unbiased estimator over ${r.cka.batches} batch${r.cka.batches === 1 ? '' : 'es'}. 1 = same representation up to rotation and scale; fixed colour scale 0–1. High values everywhere = layers represent the input alike.`;
