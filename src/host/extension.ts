@@ -144,11 +144,17 @@ export function activate(context: vscode.ExtensionContext): void {
   reg('modelLens.reopenWithDefault', async (arg) => {
     const uri = services.targetUri(arg);
     if (!uri) return;
-    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs);
-    const mine = tabs.filter((t) => t.input instanceof vscode.TabInputCustom && INSPECTOR_VIEW_TYPES.includes(t.input.viewType) && t.input.uri.toString() === uri.toString());
-    const column = mine[0]?.group.viewColumn;
-    await vscode.commands.executeCommand('vscode.openWith', uri, 'default', column !== undefined ? { viewColumn: column } : undefined);
-    if (mine.length > 0) await vscode.window.tabGroups.close(mine, true);
+    const active = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    if (active instanceof vscode.TabInputCustom && INSPECTOR_VIEW_TYPES.includes(active.viewType) && active.uri.toString() === uri.toString()) {
+      // VS Code's own "Reopen Editor With Text Editor": replaces the inspector tab in place.
+      try {
+        await vscode.commands.executeCommand('workbench.action.reopenTextEditor');
+        return;
+      } catch (e) {
+        log.warn(`reopenTextEditor failed, opening beside instead: ${String(e)}`);
+      }
+    }
+    await vscode.commands.executeCommand('vscode.openWith', uri, 'default');
   });
   reg('modelLens.showLog', () => log.show(true));
   reg('modelLens.chooseProbeImages', async () => {
