@@ -9,7 +9,7 @@ import { ModelLensError } from '../errors';
 import { OnnxDataType, OnnxGraphBuilder, encodeNode, encodeTensor, encodeValueInfo } from './onnxBuilder';
 import { parseModel, type ParsedGraph, type ParsedNode, type ParsedTensor } from './onnxGraph';
 import { checkExternalLocation } from './onnxReader';
-import { ProtoWriter } from './protobuf';
+import { ProtoReader, ProtoWriter, WIRE_LEN } from './protobuf';
 import { OUTPUT_ATTN_DIST, OUTPUT_GRAM, OUTPUT_KL, addAttentionReductions, addContractOutputs, addGram, patchDistanceMatrix } from './reductions';
 import { INPUT_PIXELS } from './vitGraph';
 
@@ -88,14 +88,19 @@ function indexGraph(g: ParsedGraph, input: string): GraphIndex {
   return { producer, consumers, dynamic, shapes, inits: new Map(g.initializers.map((t) => [t.name, t])) };
 }
 
-/** Follows the score path back from a Softmax input to the Q·Kᵀ MatMul (both operands dynamic). */
-function reachesScoreMatMul(ix: GraphIndex, tensor: string, depth: number): boolean {
+/**
+ * Follows the score path back from a Softmax input to the Q·Kᵀ MatMul (both operands dynamic);
+ * the nodes passed on the way (scale, bias, mask) are added to `path`.
+ */
+function reachesScoreMatMul(ix: GraphIndex, tensor: string, depth: number, path?: Set<ParsedNode>): boolean {
   if (depth > 8) return false;
   const p = ix.producer.get(tensor);
   if (!p) return false;
   if (p.opType === 'MatMul' && p.domain === '' && p.inputs.length === 2 && p.inputs.every((i) => ix.dynamic.has(i))) return true;
   if (!PASS_BACK.has(p.opType) || p.domain !== '') return false;
-  return p.inputs.some((i) => ix.dynamic.has(i) && reachesScoreMatMul(ix, i, depth + 1));
+  const ok = p.inputs.some((i) => ix.dynamic.has(i) && reachesScoreMatMul(ix, i, depth + 1, path));
+  if (ok) path?.add(p);
+  return ok;
 }
 
 /** Follows the probabilities forward to the P·V MatMul. */
@@ -230,7 +235,9 @@ export async function instrumentOnnx(input: Uint8Array | ByteSource, opts: Instr
   if (fused.length > 0) notAnalyzable(`the graph mixes fused attention (${fused[0]!.opType}) with eager Softmax attention; export all blocks in eager mode. ${EAGER_EXPORT_HINT}`);
 
   // Residual additions: Adds of two input-dependent tensors, in graph order; two per pre-norm block.
-  const residuals = g.nodes.filter((nd) => nd.opType === 'Add' && nd.inputs.length === 2 && nd.inputs.every((i) => ix.dynamic.has(i)) && !reachesScoreMatMul(ix, nd.outputs[0]!, 0));
+  const scorePath = new Set<ParsedNode>();
+  for (const sm of softmaxes) reachesScoreMatMul(ix, sm.inputs[0]!, 0, scorePath);
+  const residuals = g.nodes.filter((nd) => nd.opType === 'Add' && nd.inputs.length === 2 && nd.inputs.every((i) => ix.dynamic.has(i)) && !scorePath.has(nd));
   const blocks: string[] = [];
   for (let l = 0; l < softmaxes.length; l++) {
     const lo = softmaxes[l]!.index;
@@ -252,7 +259,8 @@ export async function instrumentOnnx(input: Uint8Array | ByteSource, opts: Instr
   b.reserve(ix.producer.keys());
   b.reserve(initNames);
   b.reserve(g.inputs.map((v) => v.name));
-  if (ix.producer.has(INPUT_PIXELS) || initNames.has(INPUT_PIXELS)) notAnalyzable(`the graph already has a tensor named ${INPUT_PIXELS}`);
+  b.reserve(g.nodes.map((nd) => nd.name).filter((x) => x !== ''));
+  if (ix.producer.has(INPUT_PIXELS) || initNames.has(INPUT_PIXELS)) notAnalyzable(`the graph already has an intermediate tensor named ${INPUT_PIXELS}`);
   const castActs = inp.elemType !== OnnxDataType.FLOAT;
   const after = new Map<number, [number, number]>();
   const distVec = b.f32('model_lens_patch_distance', [n * n], patchDistanceMatrix(grid, patch));
@@ -281,8 +289,18 @@ export async function instrumentOnnx(input: Uint8Array | ByteSource, opts: Instr
 
   // Emit the graph: renaming node first, original fields (outputs replaced, external data inlined),
   // reduction nodes after their anchors, then the new initializers and outputs.
+  // The contract's input is float32 `pixel_values`. A float input under another name is fed through an
+  // Identity; a float16/bfloat16 input through a Cast to a fresh name its consumers are renamed to.
   const gw = new ProtoWriter();
-  gw.message(1, encodeNode({ opType: inp.elemType === OnnxDataType.FLOAT ? 'Identity' : 'Cast', inputs: [INPUT_PIXELS], outputs: [inp.name], name: 'model_lens_input', ...(inp.elemType === OnnxDataType.FLOAT ? {} : { attrs: { to: { i: inp.elemType } } }) }));
+  let renameFrom: string | undefined;
+  let renameTo: string | undefined;
+  if (inp.elemType !== OnnxDataType.FLOAT) {
+    renameFrom = inp.name;
+    renameTo = b.fresh('model_lens_input_cast');
+    gw.message(1, encodeNode({ opType: 'Cast', inputs: [INPUT_PIXELS], outputs: [renameTo], name: 'model_lens_input', attrs: { to: { i: inp.elemType } } }));
+  } else if (inp.name !== INPUT_PIXELS) {
+    gw.message(1, encodeNode({ opType: 'Identity', inputs: [INPUT_PIXELS], outputs: [inp.name], name: 'model_lens_input' }));
+  }
   const nodeAt = new Map(g.nodes.map((nd) => [nd.span.start, nd]));
   const initAt = new Map(g.initializers.map((t) => [t.span.start, t]));
   const modelDir = dirname(opts.file ?? file);
@@ -300,8 +318,9 @@ export async function instrumentOnnx(input: Uint8Array | ByteSource, opts: Instr
       gw.message(5, encodeTensor({ name: init.name, dataType: init.dataType, dims: init.dims, raw }));
       continue;
     }
-    gw.raw(bytes.subarray(f.start, f.end));
     const node = f.field === 1 ? nodeAt.get(f.start) : undefined;
+    if (node && renameFrom !== undefined && node.inputs.includes(renameFrom)) gw.message(1, renameNodeInputs(bytes, f, renameFrom, renameTo!, file));
+    else gw.raw(bytes.subarray(f.start, f.end));
     const range = node ? after.get(node.index) : undefined;
     if (range) for (let k = range[0]; k < range[1]; k++) gw.message(1, encodeNode(b.nodes[k]!));
   }
@@ -341,6 +360,26 @@ export async function instrumentOnnx(input: Uint8Array | ByteSource, opts: Instr
     inlinedExternalBytes: inlined,
     warnings,
   };
+}
+
+/** Re-encodes one NodeProto field with input `from` renamed to `to`, every other field copied verbatim. */
+function renameNodeInputs(bytes: Uint8Array, f: { start: number; end: number }, from: string, to: string, file: string): ProtoWriter {
+  const outer = new ProtoReader(bytes, file, 0, f.start, f.end);
+  outer.readTag();
+  const r = outer.readMessage();
+  const w = new ProtoWriter();
+  while (!r.done()) {
+    const start = r.pos;
+    const tag = r.readTag();
+    if (tag.field === 1 && tag.wire === WIRE_LEN) {
+      const name = r.readString();
+      w.string(1, name === from ? to : name);
+    } else {
+      r.skip(tag.wire, tag.field);
+      w.raw(bytes.subarray(start, r.pos));
+    }
+  }
+  return w;
 }
 
 /** Reads a model file and instruments it (convenience for the worker and the CLI). */
