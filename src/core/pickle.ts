@@ -1146,9 +1146,12 @@ export function setOwn(obj: Record<string, unknown>, key: string, value: unknown
  * Converts a value to plain JSON data (for configs such as argparse.Namespace or yacs CfgNode).
  * Tensors, unknown objects and bytes become short strings; depth is capped; cycles become "…".
  */
-export function pyToJson(v: PyValue, maxDepth = 32): unknown {
+export function pyToJson(v: PyValue, maxDepth = 32, maxNodes = 100_000): unknown {
   const seen = new Set<object>();
+  // A node budget: shared sub-values (a DAG built with the memo) would otherwise expand exponentially.
+  let budget = maxNodes;
   const conv = (x: PyValue, depth: number): unknown => {
+    if (--budget < 0) return '…';
     if (x === null || typeof x === 'boolean' || typeof x === 'string') return x;
     if (typeof x === 'number') return Number.isFinite(x) ? x : String(x);
     if (typeof x === 'bigint') return Number.isSafeInteger(Number(x)) ? Number(x) : x.toString();

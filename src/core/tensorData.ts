@@ -7,8 +7,10 @@ import { DTYPE_BYTES, type DType, type TensorInfo } from './model';
 
 /** Bytes per ranged read while streaming. */
 export const CHUNK_BYTES = 8 * 1024 * 1024;
-/** Largest tensor readTensorF32 will materialise. */
-export const MAX_F32_ELEMENTS = 512 * 1024 * 1024;
+/** Largest tensor readTensorF32 will materialise (1 GiB of float32). */
+export const MAX_F32_ELEMENTS = 256 * 1024 * 1024;
+/** Most elements any tensor may stream (stats). */
+export const MAX_STREAM_ELEMENTS = 2 ** 32;
 /** A strided view whose span is at most this is read in one go and gathered in memory. */
 const MAX_GATHER_SPAN = 256 * 1024 * 1024;
 
@@ -149,9 +151,14 @@ export async function streamTensor(
   opts: ReadOptions = {},
 ): Promise<void> {
   const numel = numelOf(t.shape);
-  if (!Number.isSafeInteger(numel)) throw new ModelLensError('too-large', t.location.file, `tensor "${t.name}" has too many elements`, t.location.offset);
-  if (numel === 0) return;
   const es = DTYPE_BYTES[t.dtype];
+  // Stride-0 (expanded) views can claim vastly more elements than bytes; refuse absurd ones instead of
+  // streaming for hours.
+  const spanElems = Math.max(1, t.location.length / es);
+  if (!Number.isSafeInteger(numel) || numel > MAX_STREAM_ELEMENTS || (numel > 1 << 28 && numel > 1024 * spanElems)) {
+    throw new ModelLensError('too-large', t.location.file, `tensor "${t.name}" has ${numel} elements over ${t.location.length} bytes; refusing to stream it`, t.location.offset);
+  }
+  if (numel === 0) return;
   const chunk = Math.max(es, Math.floor((opts.chunkBytes ?? CHUNK_BYTES) / es) * es);
   const src = opts.source ?? (await FileByteSource.open(t.location.file));
   try {
@@ -246,7 +253,12 @@ export async function readTensorF32(t: TensorInfo, opts: ReadOptions = {}): Prom
   if (!Number.isSafeInteger(numel) || numel > MAX_F32_ELEMENTS) {
     throw new ModelLensError('too-large', t.location.file, `tensor "${t.name}" has ${numel} elements (limit ${MAX_F32_ELEMENTS})`, t.location.offset);
   }
-  const out = new Float32Array(numel);
+  let out: Float32Array;
+  try {
+    out = new Float32Array(numel);
+  } catch {
+    throw new ModelLensError('too-large', t.location.file, `cannot allocate ${numel} float32 values for tensor "${t.name}"`, t.location.offset);
+  }
   let at = 0;
   await streamTensor(
     t,

@@ -250,3 +250,14 @@ test('other opcodes: sets, frozensets, NEWOBJ_EX, EXT codes, OBJ, POP_MARK, DUP,
   const ba = run('\x80\x05\x96\x02\x00\x00\x00\x00\x00\x00\x00hi\x98.');
   assert.deepEqual(normalise(ba.value), '6869');
 });
+
+test('a memo-shared DAG (2^60 paths) renders and converts in bounded time', () => {
+  // x = []; 60 times: x = (x, x)
+  const r = run(`\x80\x02]${'2\x86'.repeat(60)}.`);
+  const t0 = performance.now();
+  const s = pyRepr(r.value, 200);
+  const j = JSON.stringify(pyToJson(r.value));
+  assert.ok(s.length <= 200);
+  assert.ok(j.length < 5_000_000);
+  assert.ok(performance.now() - t0 < 2000);
+});

@@ -106,3 +106,14 @@ test('refuses to materialise absurd tensors', async () => {
   const t: TensorInfo = { name: 'huge', dtype: 'F32', shape: [1 << 20, 1 << 20], location: { file: 'm', offset: 0, length: 4 } };
   await assert.rejects(readTensorF32(t, { source: new MemoryByteSource('m', new Uint8Array(4)) }), /too-large|elements/);
 });
+
+test('expanded (stride-0) views claiming billions of elements are refused, not streamed', async () => {
+  const t: TensorInfo = { name: 'x', dtype: 'F32', shape: [1_000_000, 1_000_000], strides: [0, 0], location: { file: 'm', offset: 0, length: 4 } };
+  const t0 = performance.now();
+  await assert.rejects(tensorStats(t, { source: new MemoryByteSource('m', new Uint8Array(4)) }), /refusing to stream/);
+  assert.ok(performance.now() - t0 < 100);
+  // A modest expanded view is fine: 3x4 of one value.
+  const small: TensorInfo = { name: 'y', dtype: 'F32', shape: [3, 4], strides: [0, 0], location: { file: 'm', offset: 0, length: 4 } };
+  const v = await readTensorF32(small, { source: new MemoryByteSource('m', new Uint8Array(new Float32Array([2.5]).buffer)) });
+  assert.deepEqual(Array.from(v), new Array(12).fill(2.5));
+});

@@ -3,76 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import * as zlib from 'node:zlib';
 import { FileByteSource, MemoryByteSource } from '../../src/core/byteSource';
 import { ModelLensError } from '../../src/core/errors';
 import { openSource } from '../../src/core/openCheckpoint';
 import { readTensorF32 } from '../../src/core/tensorData';
 import { readTorchZip } from '../../src/core/torchCheckpoint';
 import { entryDataOffset, openZip, readEntry } from '../../src/core/zip';
-import { CountingSource, READERS } from './readerTestUtil';
-
-const crc32 = (d: Uint8Array): number => (zlib as unknown as { crc32: (d: Uint8Array) => number }).crc32(d) >>> 0;
-const latin = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
-
-interface Ent {
-  name: string;
-  data: Uint8Array;
-  method?: 0 | 8;
-  flags?: number;
-  badCrc?: boolean;
-}
-
-/** A minimal zip writer for tests (independent of the reader). */
-function buildZip(entries: Ent[], opts: { comment?: string; prefixJunk?: number } = {}): Uint8Array {
-  const parts: Uint8Array[] = [];
-  const central: Uint8Array[] = [];
-  let off = 0;
-  for (const e of entries) {
-    const name = new TextEncoder().encode(e.name);
-    const body = e.method === 8 ? new Uint8Array(zlib.deflateRawSync(e.data)) : e.data;
-    const crc = e.badCrc ? (crc32(e.data) ^ 1) >>> 0 : crc32(e.data);
-    const loc = new Uint8Array(30 + name.length);
-    const lv = new DataView(loc.buffer);
-    lv.setUint32(0, 0x04034b50, true);
-    lv.setUint16(4, 20, true);
-    lv.setUint16(6, e.flags ?? 0, true);
-    lv.setUint16(8, e.method ?? 0, true);
-    lv.setUint32(14, crc, true);
-    lv.setUint32(18, body.length, true);
-    lv.setUint32(22, e.data.length, true);
-    lv.setUint16(26, name.length, true);
-    loc.set(name, 30);
-    const cen = new Uint8Array(46 + name.length);
-    const cv = new DataView(cen.buffer);
-    cv.setUint32(0, 0x02014b50, true);
-    cv.setUint16(4, 20, true);
-    cv.setUint16(6, 20, true);
-    cv.setUint16(8, e.flags ?? 0, true);
-    cv.setUint16(10, e.method ?? 0, true);
-    cv.setUint32(16, crc, true);
-    cv.setUint32(20, body.length, true);
-    cv.setUint32(24, e.data.length, true);
-    cv.setUint16(28, name.length, true);
-    cv.setUint32(42, off, true);
-    cen.set(name, 46);
-    parts.push(loc, body);
-    central.push(cen);
-    off += loc.length + body.length;
-  }
-  const cdSize = central.reduce((a, c) => a + c.length, 0);
-  const comment = latin(opts.comment ?? '');
-  const eocd = new Uint8Array(22 + comment.length);
-  const ev = new DataView(eocd.buffer);
-  ev.setUint32(0, 0x06054b50, true);
-  ev.setUint16(8, entries.length, true);
-  ev.setUint16(10, entries.length, true);
-  ev.setUint32(12, cdSize, true);
-  ev.setUint32(16, off, true);
-  ev.setUint16(20, comment.length, true);
-  eocd.set(comment, 22);
-  return Buffer.concat([...parts, ...central, eocd]);
-}
+import { buildZip, CountingSource, crc32, latin, READERS } from './readerTestUtil';
 
 /** data.pkl for {'w': Tensor(FloatStorage key '0', numel n, shape [n])}. */
 function tensorPickle(n: number): Uint8Array {
