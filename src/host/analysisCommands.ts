@@ -4,13 +4,14 @@
 // analysisPanel.ts. (Probe images, device and Show Log are registered in extension.ts.)
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
-import { ANALYSIS_PROGRESS, ANALYSIS_RUN, type AnalysisProgress as WorkerProgress, type AnalysisRunParams } from '../protocol/workerProtocol';
+import { ANALYSIS_PROGRESS, ANALYSIS_RUN, type AnalysisProgress as WorkerProgress } from '../protocol/workerProtocol';
 import type { AnalysisProgress as ViewProgress, ChartId, CsvMetric } from '../protocol/analysisViewProtocol';
 import type { AnalysisResult } from '../core/resultSchema';
 import { csvMetricsOf } from '../../webview/analysisData';
-import { ANALYSIS_VIEW_TYPE, AnalysisPanels, panelKey, type AnalysisPanel } from './analysisPanel';
+import { ANALYSIS_VIEW_TYPE, AnalysisPanels, type AnalysisPanel } from './analysisPanel';
+import { panelKey, runParams, viewProgress } from './analysisPanelModel';
 import { createAnalysisCache, type AnalysisCache } from './analysisCache';
-import type { HostServices, ModelLensSettings } from './services';
+import type { HostServices } from './services';
 
 /** One analysis or comparison to run or show. */
 export interface AnalysisRequest {
@@ -20,33 +21,6 @@ export interface AnalysisRequest {
 
 /** How long a cancelled job may keep the worker busy before the worker is killed (ms). */
 export const CANCEL_GRACE_MS = 1000;
-
-/** The worker parameters for a request under the current settings. */
-export function runParams(files: readonly string[], s: ModelLensSettings, jobId: string): AnalysisRunParams {
-  const p: AnalysisRunParams = { file: files[0]!, batchSize: s.batchSize, device: s.device, limit: s.probeCount, jobId };
-  if (files[1] !== undefined) p.fileB = files[1];
-  if (s.probeImagesFolder !== undefined) p.images = s.probeImagesFolder;
-  if (s.headsOverride !== undefined) {
-    p.heads = s.headsOverride;
-    if (files[1] !== undefined) p.headsB = s.headsOverride;
-  }
-  return p;
-}
-
-const PHASE_LABEL: Record<WorkerProgress['phase'], string> = {
-  load: 'Reading weights',
-  build: 'Building the analysis graph',
-  session: 'Starting the inference session',
-  run: 'Running probe images',
-  done: 'Finishing',
-};
-
-/** Progress as the view shows it, from a worker notification. */
-export function viewProgress(p: WorkerProgress): ViewProgress {
-  const label = PHASE_LABEL[p.phase] ?? 'Working';
-  const stage = p.message ? `${label} · ${p.message}` : label;
-  return p.phase === 'run' ? { done: p.done, total: p.total, stage: `${stage} (images)` } : { done: 0, total: 0, stage };
-}
 
 type Outcome = { kind: 'done'; result: AnalysisResult; cached: boolean } | { kind: 'cancelled' } | { kind: 'error'; code: string; message: string };
 

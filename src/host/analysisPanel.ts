@@ -15,21 +15,12 @@ import {
   type RenderPngResponse,
 } from '../protocol/analysisViewProtocol';
 import type { AnalysisResult } from '../core/resultSchema';
-import { exportFileName, isAnalysisResult, toCsv } from '../../webview/analysisData';
+import { exportFileName, toCsv } from '../../webview/analysisData';
 import { asRpcMessage, decodePngDataUrl, validateViewMessage } from './analysisMessages';
+import { analysisHtml, panelKey, panelTitle, restoredState } from './analysisPanelModel';
 
 /** View type of the analysis panels (also the serializer's). */
 export const ANALYSIS_VIEW_TYPE = 'modelLens.analysis';
-
-/** Panel identity of one checkpoint or an ordered pair. */
-export function panelKey(files: readonly string[]): string {
-  return files.join('\u0000');
-}
-
-/** Panel title: "Analysis: a.pth" or "Compare: a.pth ↔ b.pth". */
-export function panelTitle(files: readonly string[]): string {
-  return files.length === 2 ? `Compare: ${basename(files[0]!)} ↔ ${basename(files[1]!)}` : `Analysis: ${basename(files[0] ?? '')}`;
-}
 
 /** What a panel asks of the commands module (which owns jobs, cache and trust). */
 export interface PanelActions {
@@ -37,32 +28,6 @@ export interface PanelActions {
   rerun(files: string[]): void;
   showLog(): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
-}
-
-/** The webview HTML shell: CSP default-src 'none', one nonce'd script, nothing inline. */
-export function analysisHtml(cspSource: string, scriptUri: string, nonce: string, title: string): string {
-  const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  const csp = [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    // The bundle injects its stylesheet with the same nonce; chart.js sizes canvases through CSSOM.
-    `style-src ${cspSource} 'nonce-${nonce}'`,
-    `img-src ${cspSource} data: blob:`,
-    `font-src ${cspSource}`,
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${esc(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>${esc(title)}</title>
-</head>
-<body>
-<main id="model-lens-root"></main>
-<script nonce="${esc(nonce)}" src="${esc(scriptUri)}"></script>
-</body>
-</html>`;
 }
 
 /** One open analysis panel. */
@@ -239,32 +204,6 @@ export class AnalysisPanel {
       return res;
     });
   }
-}
-
-/** A restored panel's persisted state, checked before use (it comes from the webview). */
-export function restoredState(raw: unknown): AnalysisViewState | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const o = raw as { v?: unknown; view?: unknown };
-  if (o.v !== 1 || typeof o.view !== 'object' || o.view === null) return undefined;
-  const s = o.view as Record<string, unknown>;
-  const files = s['files'];
-  if (!Array.isArray(files) || files.length < 1 || files.length > 2 || !files.every((f) => typeof f === 'string' && f.length > 0 && f.length < 4096)) return undefined;
-  const fs = files as string[];
-  const state: AnalysisViewState = { key: panelKey(fs), files: fs, title: panelTitle(fs), phase: 'cancelled' };
-  const phase = s['phase'];
-  if (phase === 'done' && isAnalysisResult(s['result'])) {
-    state.phase = 'done';
-    state.result = s['result'];
-    if (s['cached'] === true) state.cached = true;
-  } else if (phase === 'running') {
-    state.phase = 'error';
-    state.error = { code: 'interrupted', message: 'The analysis was interrupted when the window reloaded. Run it again.' };
-  } else if (phase === 'error') {
-    const e = s['error'] as { code?: unknown; message?: unknown } | undefined;
-    state.phase = 'error';
-    state.error = { code: typeof e?.code === 'string' ? e.code.slice(0, 100) : 'error', message: typeof e?.message === 'string' ? e.message.slice(0, 4000) : 'The analysis failed.' };
-  }
-  return state;
 }
 
 /** Creates, finds and restores analysis panels. */

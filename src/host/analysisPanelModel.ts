@@ -1,0 +1,99 @@
+// The vscode-free parts of the analysis panel: identity and title, the webview HTML shell with its CSP,
+// the check of a restored panel's persisted state, the worker parameters and progress mapping of a job.
+// Node tests import this file directly.
+import { basename } from 'node:path';
+import type { AnalysisViewState, AnalysisProgress as ViewProgress } from '../protocol/analysisViewProtocol';
+import type { AnalysisProgress as WorkerProgress, AnalysisRunParams } from '../protocol/workerProtocol';
+import { isAnalysisResult } from '../../webview/analysisData';
+import type { ModelLensSettings } from './services';
+
+/** Panel identity of one checkpoint or an ordered pair. */
+export function panelKey(files: readonly string[]): string {
+  return files.join('\u0000');
+}
+
+/** Panel title: "Analysis: a.pth" or "Compare: a.pth ↔ b.pth". */
+export function panelTitle(files: readonly string[]): string {
+  return files.length === 2 ? `Compare: ${basename(files[0]!)} ↔ ${basename(files[1]!)}` : `Analysis: ${basename(files[0] ?? '')}`;
+}
+
+/** The webview HTML shell: CSP default-src 'none', one nonce'd script, nothing inline. */
+export function analysisHtml(cspSource: string, scriptUri: string, nonce: string, title: string): string {
+  const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  const csp = [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    // The bundle injects its stylesheet with the same nonce; chart.js sizes canvases through CSSOM.
+    `style-src ${cspSource} 'nonce-${nonce}'`,
+    `img-src ${cspSource} data: blob:`,
+    `font-src ${cspSource}`,
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${esc(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>${esc(title)}</title>
+</head>
+<body>
+<main id="model-lens-root"></main>
+<script nonce="${esc(nonce)}" src="${esc(scriptUri)}"></script>
+</body>
+</html>`;
+}
+
+/** A restored panel's persisted state, checked before use (it comes from the webview). */
+export function restoredState(raw: unknown): AnalysisViewState | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const o = raw as { v?: unknown; view?: unknown };
+  if (o.v !== 1 || typeof o.view !== 'object' || o.view === null) return undefined;
+  const s = o.view as Record<string, unknown>;
+  const files = s['files'];
+  if (!Array.isArray(files) || files.length < 1 || files.length > 2 || !files.every((f) => typeof f === 'string' && f.length > 0 && f.length < 4096)) return undefined;
+  const fs = files as string[];
+  const state: AnalysisViewState = { key: panelKey(fs), files: fs, title: panelTitle(fs), phase: 'cancelled' };
+  const phase = s['phase'];
+  if (phase === 'done' && isAnalysisResult(s['result'])) {
+    state.phase = 'done';
+    state.result = s['result'];
+    if (s['cached'] === true) state.cached = true;
+  } else if (phase === 'running') {
+    state.phase = 'error';
+    state.error = { code: 'interrupted', message: 'The analysis was interrupted when the window reloaded. Run it again.' };
+  } else if (phase === 'error') {
+    const e = s['error'] as { code?: unknown; message?: unknown } | undefined;
+    state.phase = 'error';
+    state.error = { code: typeof e?.code === 'string' ? e.code.slice(0, 100) : 'error', message: typeof e?.message === 'string' ? e.message.slice(0, 4000) : 'The analysis failed.' };
+  }
+  return state;
+}
+
+
+/** The worker parameters for a request under the current settings. */
+export function runParams(files: readonly string[], s: ModelLensSettings, jobId: string): AnalysisRunParams {
+  const p: AnalysisRunParams = { file: files[0]!, batchSize: s.batchSize, device: s.device, limit: s.probeCount, jobId };
+  if (files[1] !== undefined) p.fileB = files[1];
+  if (s.probeImagesFolder !== undefined) p.images = s.probeImagesFolder;
+  if (s.headsOverride !== undefined) {
+    p.heads = s.headsOverride;
+    if (files[1] !== undefined) p.headsB = s.headsOverride;
+  }
+  return p;
+}
+
+const PHASE_LABEL: Record<WorkerProgress['phase'], string> = {
+  load: 'Reading weights',
+  build: 'Building the analysis graph',
+  session: 'Starting the inference session',
+  run: 'Running probe images',
+  done: 'Finishing',
+};
+
+/** Progress as the view shows it, from a worker notification. */
+export function viewProgress(p: WorkerProgress): ViewProgress {
+  const label = PHASE_LABEL[p.phase] ?? 'Working';
+  const stage = p.message ? `${label} · ${p.message}` : label;
+  return p.phase === 'run' ? { done: p.done, total: p.total, stage } : { done: 0, total: 0, stage };
+}
+
