@@ -1,0 +1,329 @@
+// `model-lens` CLI: header inspection and the analyses, headless. The analysis runs in this process with
+// the same code the worker runs (src/worker); Ctrl-C simply ends the process.
+import { writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { attachSidecarConfig, recognize } from './core/arch';
+import { ResultCache, analysisCacheKey, defaultCacheDir } from './core/cache';
+import { ModelLensError, isModelLensError } from './core/errors';
+import { readAnalysisBundle, renderHtmlReport } from './core/htmlReport';
+import { openCheckpoint } from './core/openCheckpoint';
+import { ANALYSIS_SCHEMA, INSPECT_SCHEMA, type AnalysisResult, type DeviceName, type MetricBlock } from './core/resultSchema';
+import type { ModelSummary } from './core/archTypes';
+import type { AnalysisProgress, AnalysisRunParams } from './protocol/workerProtocol';
+import { DEFAULT_BATCH, DEFAULT_SYNTHETIC_COUNT, runAnalysis } from './worker/analysisJob';
+import { prepareModel } from './worker/modelPrep';
+
+const DEVICES: readonly DeviceName[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
+
+/** Bad command-line usage or input: exit code 2 with one line. */
+class UsageError extends Error {}
+
+function usage(): string {
+  return [
+    'model-lens — inspect ViT checkpoints and run the analyses of "Revealing the Dark Secrets of MIM"',
+    '',
+    'Usage:',
+    '  model-lens inspect FILE [--json] [--heads H] [--variant V]',
+    '  model-lens analyze CKPT [--images DIR] [--limit N] [--batch B] [--device D] [--heads H] [--variant V]',
+    '                          [--json OUT] [--html OUT] [--no-cache]',
+    '  model-lens compare CKPT_A CKPT_B [same options] [--heads-b H] [--variant-b V]',
+    '',
+    'Options:',
+    '  --images DIR   folder of PNG/JPEG probe images (sorted by name); default: built-in synthetic set',
+    `  --limit N      use at most N probe images (synthetic: exactly N; default ${DEFAULT_SYNTHETIC_COUNT})`,
+    `  --batch B      images per batch and CKA minibatch (default ${DEFAULT_BATCH}; CKA needs >= 4)`,
+    `  --device D     ${DEVICES.join('|')} (default auto: GPU providers first, CPU fallback)`,
+    '  --heads H      number of attention heads when the checkpoint does not record it',
+    '  --variant V    weight set inside the file (e.g. model_ema)',
+    '  --json OUT     write the model-lens/analysis@1 (inspect: model-lens/inspect@1) JSON to OUT ("-" = stdout)',
+    '  --html OUT     write a self-contained HTML report',
+    '  --no-cache     neither read nor write the result cache',
+    '',
+    `Result cache: ${defaultCacheDir()}  (set MODEL_LENS_CACHE_DIR or XDG_CACHE_HOME to move it)`,
+    'Exit codes: 0 ok, 2 bad input or usage (one line on stderr), 1 internal error.',
+  ].join('\n');
+}
+
+interface Parsed {
+  command: string;
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+const VALUE_FLAGS = new Set(['images', 'limit', 'batch', 'device', 'heads', 'heads-b', 'variant', 'variant-b', 'json', 'html']);
+const BOOL_FLAGS = new Set(['no-cache', 'help']);
+
+function parseArgs(argv: string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  let command = '';
+  // `inspect --json` is a switch (JSON to stdout); for analyze/compare --json takes the output path.
+  const inspecting = argv.find((a) => !a.startsWith('-')) === 'inspect';
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '-h') {
+      flags.set('help', true);
+    } else if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      if (BOOL_FLAGS.has(name) || (inspecting && name === 'json' && eq < 0)) {
+        flags.set(name, true);
+      } else if (VALUE_FLAGS.has(name)) {
+        const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
+        if (v === undefined) throw new UsageError(`--${name} needs a value`);
+        flags.set(name, v);
+      } else {
+        throw new UsageError(`unknown option ${a} (see --help)`);
+      }
+    } else if (!command) {
+      command = a;
+    } else {
+      positional.push(a);
+    }
+  }
+  return { command, positional, flags };
+}
+
+function intFlag(p: Parsed, name: string, min: number): number | undefined {
+  const v = p.flags.get(name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v === true || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v === true ? 'nothing' : v}`);
+  return n;
+}
+
+function strFlag(p: Parsed, name: string): string | undefined {
+  const v = p.flags.get(name);
+  if (v === true) throw new UsageError(`--${name} needs a value`);
+  return v;
+}
+
+// ------------------------------------------------------------------------------------------- output
+
+const fmt = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
+
+function human(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
+  return String(n);
+}
+
+function modelLine(m: ModelSummary): string {
+  const parts: string[] = [m.family];
+  if (m.layers !== null) parts.push(`${m.layers} layers × ${m.heads ?? '?'} heads${m.headsSource === 'dim/64' ? ' (assumed dim/64)' : ''}`);
+  if (m.dim !== null) parts.push(`dim ${m.dim}`);
+  if (m.patchSize) parts.push(`patch ${m.patchSize.join('×')}`);
+  if (m.imageSize) parts.push(`${m.imageSize.join('×')} px`);
+  if (m.params > 0) parts.push(`${human(m.params)} params (${m.dtype})`);
+  return `${basename(m.file)}: ${parts.join(', ')}`;
+}
+
+function range(row: readonly number[], digits = 1): string {
+  const finite = row.filter(Number.isFinite);
+  if (finite.length === 0) return '—';
+  return `${fmt(Math.min(...finite), digits)}–${fmt(Math.max(...finite), digits)}`;
+}
+
+function layerTable(ad: MetricBlock, hd: MetricBlock, cka: number[][]): string[] {
+  const rows = [['layer', 'attn dist px', 'heads min–max', 'head div nats', 'heads min–max', 'CKA(l,l+1)']];
+  ad.perLayer.forEach((v, l) => {
+    const next = cka[l]?.[l + 1];
+    rows.push([String(l), fmt(v, 1), range(ad.perHead[l] ?? []), fmt(hd.perLayer[l], 3), range(hd.perHead[l] ?? [], 2), next === undefined ? '' : fmt(next, 3)]);
+  });
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => `  ${r.map((cell, c) => cell.padStart(widths[c]!)).join('   ')}`);
+}
+
+export function formatSummary(r: AnalysisResult): string {
+  const out: string[] = [];
+  out.push(`Model      ${modelLine(r.model)}`);
+  if (r.compare) out.push(`Model B    ${modelLine(r.compare.model)}`);
+  const src = r.probe.source === 'folder' ? `folder ${r.probe.preprocess.folder ?? ''}` : 'synthetic';
+  out.push(`Probes     ${r.probe.count} images (${src}), batch ${r.probe.batchSize}, ${r.probe.preprocess.size.join('×')} px; CKA over ${r.cka.batches} batch(es)`);
+  out.push(`Device     ${r.device.used}${r.device.requested !== r.device.used ? ` (requested ${r.device.requested})` : ''}${r.device.fallbackReason ? ` — ${r.device.fallbackReason}` : ''}`);
+  out.push('');
+  out.push(r.compare ? `A: ${basename(r.model.file)}` : 'Per layer');
+  out.push(...layerTable(r.attentionDistance, r.headDiversity, r.cka.matrix));
+  if (r.compare) {
+    out.push('', `B: ${basename(r.compare.model.file)}`);
+    out.push(...layerTable(r.compare.attentionDistance, r.compare.headDiversity, r.compare.cka.matrix));
+    const n = Math.min(r.compare.crossCka.length, r.compare.crossCka[0]?.length ?? 0);
+    if (n > 0) out.push('', `Cross-model CKA, layer l of A vs layer l of B: ${Array.from({ length: n }, (_, l) => fmt(r.compare?.crossCka[l]?.[l], 3)).join('  ')}`);
+  }
+  if (r.warnings.length) {
+    out.push('', 'Notes');
+    for (const w of r.warnings) out.push(`  - ${w}`);
+  }
+  const t = r.timing;
+  out.push('', `Time       ${(t.totalMs / 1000).toFixed(2)} s total, ${(t.inferenceMs / 1000).toFixed(2)} s inference`);
+  return out.join('\n');
+}
+
+function progressBar(): ((p: AnalysisProgress) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    if (p.phase === 'done') {
+      process.stderr.write('\r\x1b[K');
+      return;
+    }
+    if (now - last < 100 && p.phase === 'run' && p.done < p.total) return;
+    last = now;
+    if (p.phase !== 'run') {
+      process.stderr.write(`\r\x1b[K${p.phase === 'load' ? 'reading weights and building the graph…' : 'creating the session…'}`);
+      return;
+    }
+    const width = 30;
+    const frac = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
+    const fill = Math.round(frac * width);
+    process.stderr.write(`\r\x1b[K[${'#'.repeat(fill)}${' '.repeat(width - fill)}] ${p.done}/${p.total} images${p.message ? ` on ${p.message}` : ''}`);
+  };
+}
+
+function writeOut(target: string, text: string): void {
+  if (target === '-') {
+    process.stdout.write(text);
+    return;
+  }
+  try {
+    writeFileSync(target, text);
+  } catch (e) {
+    throw new ModelLensError('io', target, `cannot write: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+}
+
+// ------------------------------------------------------------------------------------------- commands
+
+async function inspect(p: Parsed): Promise<void> {
+  const file = p.positional[0];
+  if (!file || p.positional.length > 1) throw new UsageError('inspect needs exactly one FILE');
+  const variant = strFlag(p, 'variant');
+  const heads = intFlag(p, 'heads', 1);
+  const ckpt = await attachSidecarConfig(await openCheckpoint(file, variant !== undefined ? { variant } : undefined));
+  const { summary } = recognize(ckpt, heads !== undefined ? { headsOverride: heads } : undefined);
+  const json = p.flags.get('json');
+  if (json !== undefined) {
+    const doc = {
+      schema: INSPECT_SCHEMA,
+      model: summary,
+      tensors: ckpt.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })),
+      findings: ckpt.findings,
+      variants: ckpt.variants,
+      ...(ckpt.selectedVariant !== undefined ? { selectedVariant: ckpt.selectedVariant } : {}),
+      metadata: ckpt.metadata,
+    };
+    writeOut(json === true ? '-' : json, `${JSON.stringify(doc, null, 2)}\n`);
+    if (json === true || json === '-') return;
+  }
+  const lines = [`File       ${ckpt.file} (${ckpt.format}, ${human(ckpt.sizeBytes)}B)`, `Model      ${modelLine(summary)}`];
+  if (summary.notAnalyzable) lines.push(`Analysis   not analyzable: ${summary.notAnalyzable}`);
+  if (ckpt.variants.length > 1) lines.push(`Variants   ${ckpt.variants.map((v) => `${v.key}${v.key === ckpt.selectedVariant ? ' (selected)' : ''}`).join(', ')}`);
+  lines.push(`Tensors    ${ckpt.tensors.length}`);
+  for (const t of ckpt.tensors.slice(0, 12)) lines.push(`  ${t.name}  ${t.dtype} [${t.shape.join(', ')}]`);
+  if (ckpt.tensors.length > 12) lines.push(`  … ${ckpt.tensors.length - 12} more (--json lists all)`);
+  if (ckpt.findings.length) {
+    lines.push('Findings');
+    for (const f of ckpt.findings) lines.push(`  [${f.severity}] ${f.message}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function analyze(p: Parsed, compare: boolean): Promise<void> {
+  const need = compare ? 2 : 1;
+  if (p.positional.length !== need) throw new UsageError(compare ? 'compare needs two checkpoints CKPT_A CKPT_B' : 'analyze needs exactly one checkpoint');
+  const device = (strFlag(p, 'device') ?? 'auto') as DeviceName;
+  if (!DEVICES.includes(device)) throw new UsageError(`--device must be one of ${DEVICES.join('|')}, got ${device}`);
+  const params: AnalysisRunParams = { file: p.positional[0] as string, batchSize: intFlag(p, 'batch', 1) ?? DEFAULT_BATCH, device };
+  const set = <K extends keyof AnalysisRunParams>(k: K, v: AnalysisRunParams[K] | undefined): void => {
+    if (v !== undefined) params[k] = v;
+  };
+  if (compare) params.fileB = p.positional[1] as string;
+  set('images', strFlag(p, 'images'));
+  set('limit', intFlag(p, 'limit', 1));
+  set('heads', intFlag(p, 'heads', 1));
+  set('variant', strFlag(p, 'variant'));
+  if (compare) {
+    set('headsB', intFlag(p, 'heads-b', 1));
+    set('variantB', strFlag(p, 'variant-b'));
+  } else if (p.flags.has('heads-b') || p.flags.has('variant-b')) {
+    throw new UsageError('--heads-b/--variant-b only apply to compare');
+  }
+  const jsonOut = p.flags.get('json');
+  const htmlOut = strFlag(p, 'html');
+  if (jsonOut === true) throw new UsageError('--json needs an output path (or - for stdout)');
+
+  const useCache = !p.flags.has('no-cache');
+  const cache = new ResultCache(defaultCacheDir());
+  let key: string | undefined;
+  let result: AnalysisResult | undefined;
+  if (useCache) {
+    key = await analysisCacheKey(params).catch(() => undefined);
+    if (key) result = await cache.get(key);
+  }
+  const cached = result !== undefined;
+  if (!result) {
+    const controller = new AbortController();
+    result = await runAnalysis(params, {
+      signal: controller.signal,
+      progress: progressBar() ?? (() => undefined),
+      log: (level, message) => {
+        if (level === 'warn') process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}warning: ${message}\n`);
+      },
+    }, prepareModel);
+    if (useCache && key) await cache.put(key, result).catch(() => undefined);
+  }
+  if (result.schema !== ANALYSIS_SCHEMA) throw new Error('internal: result has the wrong schema');
+  const text = `${JSON.stringify(result, null, 2)}\n`;
+  if (jsonOut !== undefined) writeOut(jsonOut, text);
+  if (htmlOut !== undefined) {
+    writeOut(htmlOut, renderHtmlReport(result, readAnalysisBundle(distDir())));
+  }
+  if (jsonOut !== '-') process.stdout.write(`${formatSummary(result)}${cached ? '\n(cached result; --no-cache recomputes)' : ''}\n`);
+}
+
+/** dist/ beside the running bundle (dist/cli.js), or the repo's dist/ when run from source. */
+function distDir(): string {
+  const here = typeof __dirname === 'string' ? __dirname : dirname(process.argv[1] ?? '.');
+  return basename(here) === 'dist' ? here : join(here, '..', 'dist');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let p: Parsed;
+  try {
+    p = parseArgs(argv);
+    if (p.flags.has('help') || p.command === 'help' || p.command === '') {
+      process.stdout.write(`${usage()}\n`);
+      return p.command === '' && !p.flags.has('help') ? 2 : 0;
+    }
+    if (p.command === 'inspect') await inspect(p);
+    else if (p.command === 'analyze') await analyze(p, false);
+    else if (p.command === 'compare') await analyze(p, true);
+    else throw new UsageError(`unknown command "${p.command}" (inspect | analyze | compare; see --help)`);
+    return 0;
+  } catch (e) {
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    if (e instanceof UsageError) {
+      process.stderr.write(`model-lens: ${e.message}\n`);
+      return 2;
+    }
+    if (isModelLensError(e)) {
+      process.stderr.write(`model-lens: ${e.message.split('\n')[0]}\n`);
+      return 2;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`model-lens: internal error: ${msg.split('\n')[0]}${process.env['MODEL_LENS_DEBUG'] ? `\n${(e as Error).stack ?? ''}` : ' (set MODEL_LENS_DEBUG=1 for details)'}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  process.on('SIGINT', () => {
+    process.stderr.write('\ncancelled\n');
+    process.exit(130);
+  });
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
