@@ -19,12 +19,13 @@ import {
   type TensorRow,
   type TensorStatsView,
 } from '../src/protocol/webviewProtocol';
-import type { Finding } from '../src/core/model';
 import { el, append, clear } from './inspectorDom';
 import { VirtualTable, type Column } from './inspectorTable';
 import { histogramView } from './inspectorHistogram';
 import { formatBytes, formatCount, formatInt, formatMs, formatPair, formatPercent, formatShape, formatStat } from './inspectorFormat';
 import { familyLabel, headsSourceLabel, errorTitle, errorHint } from './inspectorLabels';
+
+type Finding = InspectorData['findings'][number];
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
