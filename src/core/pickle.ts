@@ -267,8 +267,23 @@ const OP_NAMES: Record<number, string> = {
 };
 
 const MARK = Symbol('mark');
-const utf8 = new TextDecoder('utf-8');
-const latin1 = new TextDecoder('latin1');
+const utf8Decoder = new TextDecoder('utf-8');
+const latin1Decoder = new TextDecoder('latin1');
+
+// Short ASCII strings (dict keys, module names) dominate pickles; decoding them in JS avoids a
+// native TextDecoder call per string.
+function shortAscii(b: Uint8Array): string | undefined {
+  if (b.length > 64) return undefined;
+  let s = '';
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c >= 0x80) return undefined;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+const utf8 = { decode: (b: Uint8Array): string => shortAscii(b) ?? utf8Decoder.decode(b) };
+const latin1 = { decode: (b: Uint8Array): string => shortAscii(b) ?? latin1Decoder.decode(b) };
 
 /** Runs one pickle in `data` from `opts.start` to its STOP. Throws ModelLensError on bad input. */
 export function runPickle(data: Uint8Array, opts: PickleOptions): PickleResult {

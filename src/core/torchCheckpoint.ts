@@ -19,7 +19,8 @@ import {
   runPickle,
   type PyValue,
 } from './pickle';
-import { entryDataOffset, openZip, readEntry, type ZipArchive } from './zip';
+import { WindowReader } from './windowReader';
+import { entryDataOffset, entryDataOffsets, openZip, readEntry, type ZipArchive } from './zip';
 
 export interface TorchOpenOptions {
   /** Weight set to select (a key of Checkpoint.variants), e.g. "model_ema". */
@@ -66,12 +67,17 @@ export async function readTorchZip(src: ByteSource, opts: TorchOpenOptions = {})
     persistentLoad: (pid, at) => storageFromPid(file, pid, at, storages),
   });
   const findings: Finding[] = [...result.findings];
+  // Local headers of all storages, read in file order through one read-ahead window.
+  const wanted = [...storages.values()]
+    .map((s) => zip.entries.get(`${prefix}data/${s.key}`))
+    .filter((e): e is NonNullable<typeof e> => e !== undefined);
+  const starts = await entryDataOffsets(zip, wanted);
   const resolveStorage = async (s: PyStorage, t: PyTensor): Promise<{ start: number; bytes: number }> => {
     const name = `${prefix}data/${s.key}`;
     const entry = zip.entries.get(name);
     if (!entry) throw new ModelLensError('corrupt', file, `storage record "${name}" referenced by the pickle is missing from the archive`, s.offset);
     if (entry.method !== 0) throw new ModelLensError('unsupported', file, `storage record "${name}" is compressed; only stored records can be read by range`, entry.centralOffset);
-    const start = await entryDataOffset(zip, entry);
+    const start = starts.get(name) ?? (await entryDataOffset(zip, entry));
     const bytes = storageBytes(s, t);
     if (BigInt(entry.uncompressedSize) < bytes) {
       throw new ModelLensError(
@@ -134,10 +140,11 @@ async function parseLegacy(src: ByteSource, head: Uint8Array, opts: TorchOpenOpt
   // Raw storages follow, each an int64 element count and the bytes.
   const where = new Map<string, { start: number; bytes: number }>();
   let pos = keys.end;
+  const window = new WindowReader(src);
   for (const k of keys.value.items as string[]) {
     const s = storages.get(k);
     if (!s) throw new ModelLensError('corrupt', file, `storage "${k}" is listed but no tensor refers to it`, pos);
-    const hdr = await src.read(pos, 8);
+    const hdr = await window.read(pos, 8);
     const count = new DataView(hdr.buffer, hdr.byteOffset, 8).getBigInt64(0, true);
     const elsize = BigInt(storageElementSize(s));
     if (count < 0n || count * elsize > BigInt(src.size - pos - 8)) {

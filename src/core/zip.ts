@@ -161,10 +161,13 @@ export async function openZip(src: ByteSource): Promise<ZipArchive> {
   return { source: src, entries, centralDirOffset: cdOffset, zip64 };
 }
 
-/** Absolute offset of an entry's first data byte, read from its local header. */
-export async function entryDataOffset(zip: ZipArchive, entry: ZipEntry): Promise<number> {
+/**
+ * Absolute offset of an entry's first data byte, read from its local header (whose extra field may
+ * differ from the central one: torch pads it to align tensor data).
+ */
+export async function entryDataOffset(zip: ZipArchive, entry: ZipEntry, prefetched?: Uint8Array): Promise<number> {
   const src = zip.source;
-  const loc = await src.read(entry.localHeaderOffset, 30);
+  const loc = prefetched ?? (await src.read(entry.localHeaderOffset, 30));
   if (u32(loc, 0) !== LOC_SIG) throw new ModelLensError('corrupt', src.path, `bad local header signature for "${entry.name}"`, entry.localHeaderOffset);
   const start = entry.localHeaderOffset + 30 + u16(loc, 26) + u16(loc, 28);
   if (start + entry.compressedSize > zip.centralDirOffset) {
@@ -204,4 +207,27 @@ export async function readEntry(zip: ZipArchive, entry: ZipEntry, maxBytes: numb
     throw new ModelLensError('corrupt', src.path, `CRC mismatch in "${entry.name}"`, start);
   }
   return { data, offset: start };
+}
+
+/**
+ * Data offsets of many entries with few reads: local headers lying within `gap` bytes of each other
+ * are fetched by one read (thousands of tiny tensors), distant ones by a 30-byte read each.
+ */
+export async function entryDataOffsets(zip: ZipArchive, entries: ZipEntry[], gap = 64 * 1024): Promise<Map<string, number>> {
+  const sorted = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+  const out = new Map<string, number>();
+  for (let i = 0; i < sorted.length; ) {
+    const first = sorted[i]!.localHeaderOffset;
+    let j = i + 1;
+    while (j < sorted.length && sorted[j]!.localHeaderOffset + 30 - first <= gap) j++;
+    const end = Math.min(sorted[j - 1]!.localHeaderOffset + 30, zip.source.size);
+    const block = await zip.source.read(first, end - first);
+    for (let k = i; k < j; k++) {
+      const e = sorted[k]!;
+      const at = e.localHeaderOffset - first;
+      out.set(e.name, await entryDataOffset(zip, e, at + 30 <= block.length ? block.subarray(at, at + 30) : undefined));
+    }
+    i = j;
+  }
+  return out;
 }
