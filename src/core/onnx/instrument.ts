@@ -6,7 +6,7 @@ import { open, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, sep } from 'node:path';
 import type { ByteSource } from '../byteSource';
 import { ModelLensError } from '../errors';
-import { OnnxDataType, OnnxGraphBuilder, encodeNode, encodeTensor, encodeValueInfo } from './onnxBuilder';
+import { OnnxDataType, OnnxGraphBuilder, attrInt, encodeNode, encodeTensor, encodeValueInfo } from './onnxBuilder';
 import { parseModel, type ParsedGraph, type ParsedNode, type ParsedTensor } from './onnxGraph';
 import { checkExternalLocation } from './onnxReader';
 import { ProtoReader, ProtoWriter, WIRE_LEN } from './protobuf';
@@ -271,6 +271,10 @@ export async function instrumentOnnx(input: Uint8Array | ByteSource, opts: Instr
     const prev = after.get(nodeIndex);
     after.set(nodeIndex, [prev ? prev[0] : from, b.nodes.length]);
   };
+  // [B, -1] from the input's batch size, so a block output kept as [B·T, D] flattens per image too.
+  // These nodes depend only on the graph input and go first.
+  const flatShape = b.op('Concat', [b.op('Slice', [b.op('Shape', [INPUT_PIXELS], undefined, 'ml_input_shape'), b.i64([0]), b.i64([1])], undefined, 'ml_batch'), b.i64([-1])], { axis: attrInt(0) }, 'ml_flat_shape');
+  const headNodes = b.nodes.length;
   for (let l = 0; l < softmaxes.length; l++) {
     const sm = softmaxes[l]!;
     let from = b.nodes.length;
@@ -280,7 +284,7 @@ export async function instrumentOnnx(input: Uint8Array | ByteSource, opts: Instr
     mark(sm.index, from);
     const blockNode = ix.producer.get(blocks[l]!)!;
     from = b.nodes.length;
-    grams.push(addGram(b, blocks[l]!, castActs, opset, opts.centerGram ?? true));
+    grams.push(addGram(b, blocks[l]!, castActs, flatShape, opset, opts.centerGram ?? true));
     mark(blockNode.index, from);
   }
   const tailFrom = b.nodes.length;
@@ -301,6 +305,7 @@ export async function instrumentOnnx(input: Uint8Array | ByteSource, opts: Instr
   } else if (inp.name !== INPUT_PIXELS) {
     gw.message(1, encodeNode({ opType: 'Identity', inputs: [INPUT_PIXELS], outputs: [inp.name], name: 'model_lens_input' }));
   }
+  for (let k = 0; k < headNodes; k++) gw.message(1, encodeNode(b.nodes[k]!));
   const nodeAt = new Map(g.nodes.map((nd) => [nd.span.start, nd]));
   const initAt = new Map(g.initializers.map((t) => [t.span.start, t]));
   const modelDir = dirname(opts.file ?? file);

@@ -53,7 +53,8 @@ export function addAttentionReductions(g: OnnxGraphBuilder, probs: string, distV
   const big = 9007199254740991;
   const patchP = g.op('Slice', [p, g.i64([-n, -n]), g.i64([big, big]), g.i64([2, 3])], undefined, 'patch_probs');
   const rowSum = reduceSum(g, patchP, [-1], true, opset, 'row_sum');
-  const a = g.op('Div', [patchP, rowSum], undefined, 'attn_hat');
+  // Multiplying by the row reciprocal is cheaper than a full-size division.
+  const a = g.op('Mul', [patchP, g.op('Reciprocal', [rowSum], undefined, 'row_inv')], undefined, 'attn_hat');
   const aFlat = g.op('Reshape', [a, g.i64([0, 0, -1])], undefined, 'attn_hat_flat');
   // MatMul with a 1-D vector contracts the last axis: [B,H,N·N]·[N·N] -> [B,H].
   const distBH = g.op('MatMul', [aFlat, distVec], undefined, 'dist_bh');
@@ -66,17 +67,18 @@ export function addAttentionReductions(g: OnnxGraphBuilder, probs: string, distV
 }
 
 /**
- * Per-layer Gram node: [B,T,D] -> [1,B,B] = X_c X_cᵀ with X flattened over tokens and channels and
+ * Per-layer Gram node: [B,T,D] (or [B·T,D]) -> [1,B,B] = X_c X_cᵀ with X flattened over tokens and channels and
  * centred over the batch (X_c = X − mean_b X). The unbiased HSIC estimator is exactly invariant to a
  * shift shared by all rows of X, so CKA is unchanged; centring first removes the large common
  * component of ViT features (outlier channels) that would otherwise cost float32 Gram entries most of
  * their significant digits (measured: CKA error 7e-4..2.6e-3 uncentred vs ≤4e-5 centred when the
  * per-image part is 3–10% of the feature norm).
  */
-export function addGram(g: OnnxGraphBuilder, block: string, cast: boolean, opset = 17, center = true): string {
+export function addGram(g: OnnxGraphBuilder, block: string, cast: boolean, flatShape: string, opset = 17, center = true): string {
   let x = block;
   if (cast) x = g.op('Cast', [x], { to: attrInt(OnnxDataType.FLOAT) }, 'block_f32');
-  let flat = g.op('Reshape', [x, g.i64([0, -1])], undefined, 'block_flat');
+  // `flatShape` is [B, -1]: it accepts a [B,T,D] block output as well as a [B·T, D] one.
+  let flat = g.op('Reshape', [x, flatShape], undefined, 'block_flat');
   if (center) {
     const mean = opset >= 18
       ? g.op('ReduceMean', [flat, g.i64([0])], { keepdims: attrInt(1) }, 'block_mean')

@@ -69,13 +69,17 @@ function geometry(spec: VitSpec, file: string): Geometry {
   return { d, h, hd: d / h, grid, n, s, t: n + s };
 }
 
-/** [out,in] (PyTorch Linear) rows r0..r0+rows-1 -> [in,rows] scaled by `scale` (and per-column `colScale`). */
-function linearT(w: Float32Array, inDim: number, r0: number, rows: number, scale = 1, colScale?: Float32Array): Float32Array {
-  const out = new Float32Array(inDim * rows);
-  for (let r = 0; r < rows; r++) {
-    const src = (r0 + r) * inDim;
-    const f = scale * (colScale ? colScale[r]! : 1);
-    for (let c = 0; c < inDim; c++) out[c * rows + r] = w[src + c]! * f;
+/**
+ * A copy of a row-major [rows, inDim] weight ([out,in], PyTorch Linear) whose rows r0..r0+n-1 are
+ * multiplied by `scale` (and per-row `rowScale`); the other rows are copied unchanged. `inPlace`
+ * reuses the array when it is already a private copy.
+ */
+function rowsScaled(w: Float32Array, inDim: number, r0: number, n: number, scale: number, inPlace = false, rowScale?: Float32Array): Float32Array {
+  const out = inPlace ? w : Float32Array.from(w);
+  for (let r = 0; r < n; r++) {
+    const f = scale * (rowScale ? rowScale[r]! : 1);
+    const base = (r0 + r) * inDim;
+    for (let c = 0; c < inDim; c++) out[base + c] = out[base + c]! * f;
   }
   return out;
 }
@@ -215,47 +219,51 @@ async function buildForward(spec: VitSpec, weights: WeightFn, file: string, afte
   const lnAttrs = { axis: attrInt(-1), epsilon: attrFloat(spec.lnEps) };
   const mlp = spec.mlpDim;
 
+  // The residual stream is kept 2-D [B·T, D] so every projection is one Gemm with the PyTorch
+  // [out,in] weight used as is (transB=1, no transposed copy) and its bias fused in.
+  x = g.op('Reshape', [x, g.i64([-1, d])], undefined, 'stream');
+  const gemm = (input: string, w: Float32Array, outDim: number, inDim: number, bias: Float32Array | undefined, tag: string): string => {
+    const ins = [input, g.f32(`${tag}_w`, [outDim, inDim], w)];
+    if (bias) ins.push(g.f32(`${tag}_b`, [outDim], bias));
+    return g.op('Gemm', ins, { transB: attrInt(1) }, tag);
+  };
+  const split3 = g.i64([d, d, d]);
+
   for (let l = 0; l < spec.layers; l++) {
     const B: VitBlockWeights = W.blocks[l]!;
     const vec = (name: string, len: number): Promise<Float32Array> => fetchChecked(weights, name, len, file);
     const ln1 = g.op('LayerNormalization', [x, g.f32(`l${l}_ln1_w`, [d], await vec(B.ln1W, d)), g.f32(`l${l}_ln1_b`, [d], await vec(B.ln1B, d))], lnAttrs, `l${l}_ln1`);
 
-    // q, k, v as three [D,D] projections (q pre-scaled by head_dim^-0.5).
-    let qW: Float32Array, kW: Float32Array, vW: Float32Array;
-    let qB: Float32Array | undefined, kB: Float32Array | undefined, vB: Float32Array | undefined;
-    if (B.qkvW) {
-      const w = await vec(B.qkvW, 3 * d * d);
-      qW = linearT(w, d, 0, d, scale);
-      kW = linearT(w, d, d, d);
-      vW = linearT(w, d, 2 * d, d);
-      if (B.qkvB) {
-        const b = await vec(B.qkvB, 3 * d);
-        qB = scaled(b, 0, d, scale);
-        kB = scaled(b, d, d);
-        vB = scaled(b, 2 * d, d);
-      }
-    } else if (B.qW && B.kW && B.vW) {
-      qW = linearT(await vec(B.qW, d * d), d, 0, d, scale);
-      kW = linearT(await vec(B.kW, d * d), d, 0, d);
-      vW = linearT(await vec(B.vW, d * d), d, 0, d);
+    // One fused [3D, D] projection; q rows pre-scaled by head_dim^-0.5.
+    let qkvW: Float32Array;
+    if (B.qkvW) qkvW = rowsScaled(await vec(B.qkvW, 3 * d * d), d, 0, d, scale);
+    else if (B.qW && B.kW && B.vW) {
+      qkvW = new Float32Array(3 * d * d);
+      qkvW.set(await vec(B.qW, d * d), 0);
+      qkvW.set(await vec(B.kW, d * d), d * d);
+      qkvW.set(await vec(B.vW, d * d), 2 * d * d);
+      qkvW = rowsScaled(qkvW, d, 0, d, scale, true);
     } else {
       throw new ModelLensError('not-analyzable', file, `block ${l}: no qkv or q/k/v projection weights`);
     }
-    // BEiT-style separate biases (q_bias, v_bias; k has none) or HF per-projection biases.
-    if (!B.qkvB) {
-      if (B.qB) qB = scaled(await vec(B.qB, d), 0, d, scale);
-      if (B.kB) kB = await vec(B.kB, d);
-      if (B.vB) vB = await vec(B.vB, d);
+    // Biases: fused qkv, BEiT-style q_bias/v_bias (k has none), or HF per-projection biases.
+    let qkvB: Float32Array | undefined;
+    if (B.qkvB) qkvB = Float32Array.from(await vec(B.qkvB, 3 * d));
+    else if (B.qB || B.kB || B.vB) {
+      qkvB = new Float32Array(3 * d);
+      if (B.qB) qkvB.set(await vec(B.qB, d), 0);
+      if (B.kB) qkvB.set(await vec(B.kB, d), d);
+      if (B.vB) qkvB.set(await vec(B.vB, d), 2 * d);
     }
-    const project = (wT: Float32Array, bias: Float32Array | undefined, tag: string, perm: number[]): string => {
-      let y = g.op('MatMul', [ln1, g.f32(`l${l}_${tag}_w`, [d, d], wT)], undefined, `l${l}_${tag}`);
-      if (bias) y = g.op('Add', [y, g.f32(`l${l}_${tag}_b`, [d], bias)], undefined, `l${l}_${tag}_biased`);
-      const heads = g.op('Reshape', [y, g.i64([0, 0, h, hd])], undefined, `l${l}_${tag}_heads`);
-      return g.op('Transpose', [heads], { perm: attrInts(perm) }, `l${l}_${tag}_t`);
-    };
-    const q = project(qW, qB, 'q', [0, 2, 1, 3]);
-    const k = project(kW, kB, 'k', [0, 2, 3, 1]);
-    const v = project(vW, vB, 'v', [0, 2, 1, 3]);
+    if (qkvB) for (let i = 0; i < d; i++) qkvB[i] = qkvB[i]! * scale;
+    const qkv = gemm(ln1, qkvW, 3 * d, d, qkvB, `l${l}_qkv`);
+    const parts = [g.fresh(`l${l}_q2d`), g.fresh(`l${l}_k2d`), g.fresh(`l${l}_v2d`)];
+    g.node('Split', [qkv, split3], parts, { axis: attrInt(1) });
+    const heads = (y: string, perm: number[], tag: string): string =>
+      g.op('Transpose', [g.op('Reshape', [y, g.i64([-1, t, h, hd])], undefined, `l${l}_${tag}_heads`)], { perm: attrInts(perm) }, `l${l}_${tag}_t`);
+    const q = heads(parts[0]!, [0, 2, 1, 3], 'q');
+    const k = heads(parts[1]!, [0, 2, 3, 1], 'k');
+    const v = heads(parts[2]!, [0, 2, 1, 3], 'v');
     let scores = g.op('MatMul', [q, k], undefined, `l${l}_scores`);
     const biasName = B.relPosTable
       ? g.f32(`l${l}_rel_pos_bias`, [h, t, t], relativeBias(await weights(B.relPosTable), h, grid, s, file, B.relPosTable, B.relPosIndex ? await weights(B.relPosIndex) : undefined))
@@ -264,26 +272,27 @@ async function buildForward(spec: VitSpec, weights: WeightFn, file: string, afte
     const p = g.op('Softmax', [scores], { axis: attrInt(-1) }, `l${l}_attn_probs`);
     probs.push(p);
     afterSoftmax?.(g, p);
-    const ctx = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [p, v], undefined, `l${l}_ctx`)], { perm: attrInts([0, 2, 1, 3]) }, `l${l}_ctx_t`), g.i64([0, 0, d])], undefined, `l${l}_ctx_flat`);
+    const ctx = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [p, v], undefined, `l${l}_ctx`)], { perm: attrInts([0, 2, 1, 3]) }, `l${l}_ctx_t`), g.i64([-1, d])], undefined, `l${l}_ctx_2d`);
 
+    // Layer scale folded into the output rows of proj and fc2.
     const gamma1 = B.gamma1 ? await vec(B.gamma1, d) : undefined;
     const gamma2 = B.gamma2 ? await vec(B.gamma2, d) : undefined;
-    const projW = linearT(await vec(B.projW, d * d), d, 0, d, 1, gamma1);
+    const projW = gamma1 ? rowsScaled(await vec(B.projW, d * d), d, 0, d, 1, false, gamma1) : await vec(B.projW, d * d);
     const projB = scaled(await vec(B.projB, d), 0, d, 1, gamma1);
-    const attnOut = g.op('Add', [g.op('MatMul', [ctx, g.f32(`l${l}_proj_w`, [d, d], projW)], undefined, `l${l}_proj`), g.f32(`l${l}_proj_b`, [d], projB)], undefined, `l${l}_proj_biased`);
-    x = g.op('Add', [x, attnOut], undefined, `l${l}_resid1`);
+    x = g.op('Add', [x, gemm(ctx, projW, d, d, projB, `l${l}_proj`)], undefined, `l${l}_resid1`);
 
     const ln2 = g.op('LayerNormalization', [x, g.f32(`l${l}_ln2_w`, [d], await vec(B.ln2W, d)), g.f32(`l${l}_ln2_b`, [d], await vec(B.ln2B, d))], lnAttrs, `l${l}_ln2`);
-    const fc1 = g.op('Add', [g.op('MatMul', [ln2, g.f32(`l${l}_fc1_w`, [d, mlp], linearT(await vec(B.fc1W, mlp * d), d, 0, mlp))], undefined, `l${l}_fc1`), g.f32(`l${l}_fc1_b`, [mlp], await vec(B.fc1B, mlp))], undefined, `l${l}_fc1_biased`);
+    const fc1 = gemm(ln2, await vec(B.fc1W, mlp * d), mlp, d, await vec(B.fc1B, mlp), `l${l}_fc1`);
     // Exact GELU: x·½·(1+erf(x/√2)); onnxruntime fuses this pattern into one Gelu kernel.
     const erf = g.op('Erf', [g.op('Div', [fc1, g.scalar(Math.SQRT2)], undefined, `l${l}_gelu_div`)], undefined, `l${l}_gelu_erf`);
     const gelu = g.op('Mul', [g.op('Mul', [fc1, g.op('Add', [erf, g.scalar(1)], undefined, `l${l}_gelu_add`)], undefined, `l${l}_gelu_mul`), g.scalar(0.5)], undefined, `l${l}_gelu`);
-    const fc2W = linearT(await vec(B.fc2W, d * mlp), mlp, 0, d, 1, gamma2);
+    const fc2W = gamma2 ? rowsScaled(await vec(B.fc2W, d * mlp), mlp, 0, d, 1, false, gamma2) : await vec(B.fc2W, d * mlp);
     const fc2B = scaled(await vec(B.fc2B, d), 0, d, 1, gamma2);
-    const mlpOut = g.op('Add', [g.op('MatMul', [gelu, g.f32(`l${l}_fc2_w`, [mlp, d], fc2W)], undefined, `l${l}_fc2`), g.f32(`l${l}_fc2_b`, [d], fc2B)], undefined, `l${l}_fc2_biased`);
-    x = g.op('Add', [x, mlpOut], undefined, `l${l}_block_out`);
-    blocks.push(x);
-    afterBlock?.(g, x);
+    x = g.op('Add', [x, gemm(gelu, fc2W, d, mlp, fc2B, `l${l}_fc2`)], undefined, `l${l}_resid2`);
+    // Block outputs are exposed as [B,T,D] (the contract's feature layout).
+    const out = g.op('Reshape', [x, g.i64([-1, t, d])], undefined, `l${l}_block_out`);
+    blocks.push(out);
+    afterBlock?.(g, out);
   }
   return { g, probs, blocks, geo };
 }
@@ -313,7 +322,7 @@ export async function buildAnalysisGraph(spec: VitSpec, weights: WeightFn, opts:
       dists.push(r.dist);
       crosses.push(r.cross);
     },
-    (gb, x) => grams.push(addGram(gb, x, false, 17, opts.centerGram ?? true)),
+    (gb, x) => grams.push(addGram(gb, x, false, gb.i64([-1, geo.t * geo.d]), 17, opts.centerGram ?? true)),
   );
   addContractOutputs(g, dists, crosses, grams, geo.h);
   const model = g.toModel(MODEL_META);
