@@ -114,7 +114,7 @@ body {
 .ml-heat { max-width: 560px; }
 .ml-heat.ml-heat-wide { max-width: 900px; grid-column: 1 / -1; }
 .ml-heat-sub { color: var(--vscode-descriptionForeground); margin: 0 0 4px; font-size: 0.92em; }
-.ml-heat h3 { font-size: 1em; font-weight: 600; margin: 6px 0 4px; display: flex; align-items: center; justify-content: space-between; gap: 8px; }
+.ml-heat h3 { font-size: 1em; font-weight: 600; margin: 6px 0 4px; display: flex; align-items: center; justify-content: flex-start; gap: 10px; }
 .ml-heat h3 > span:first-child { overflow-wrap: anywhere; min-width: 0; }
 .ml-heat h3 .ml-actions { flex: none; }
 .ml-btn { white-space: nowrap; }

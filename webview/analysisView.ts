@@ -415,13 +415,16 @@ export class AnalysisView {
     });
     // A wide cross-model matrix (e.g. 12 vs 24 layers) gets more room so its cells stay legible.
     const wide = cols > matrix.length * 1.3;
-    return el(
+    const box = el(
       'div',
       { class: wide ? 'ml-heat ml-heat-wide' : 'ml-heat' },
       el('h3', {}, heading, el('span', { class: 'ml-actions' }, this.pngButton(id))),
       sub ? el('p', { class: 'ml-heat-sub' }, sub) : null,
       wrap,
     );
+    // Small models (2-4 layers) would get huge cells; cap a cell near 64 px (axes and scale need ~170 px).
+    wrap.style.maxWidth = `${Math.max(300, Math.min(wide ? 900 : 560, cols * 64 + 170))}px`;
+    return box;
   }
 
   private ckaSection(r: AnalysisResult, pending: (() => void)[]): void {
@@ -450,7 +453,7 @@ export class AnalysisView {
   private crossSection(r: AnalysisResult, pending: (() => void)[]): void {
     const c = r.compare!;
     const [la, lb] = compareLabels(r.model, c.model);
-    const head = el('span', {}, `Rows: layers of A (${la}) · columns: layers of B (${lb})`);
+    const head = el('span', {}, `${la} (rows) × ${lb} (columns)`);
     const grid = el('div', { class: 'ml-heat-grid' }, this.heatmap('cross-cka', `Cross-model CKA, ${la} vs ${lb}`, head, c.crossCka, 'Layer of B', 'Layer of A', pending));
     const tables = el('div', { class: 'ml-table-wrap' }, this.matrixTable(c.crossCka, `CKA between layers of ${la} (rows) and ${lb} (columns).`, 'A', 'B'));
     this.root.append(
