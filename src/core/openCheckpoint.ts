@@ -46,12 +46,13 @@ export function sniffFormat(head: Uint8Array, size: number, name: string): Sniff
   if (lower.endsWith('.index.json')) return 'safetensors-index';
   if (head.length >= 9 && head[8] === 0x7b) {
     const n = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
-    // A plausible safetensors header, or one that claims an absurd size (the reader reports which).
-    if (n >= 2n) return 'safetensors';
+    // A safetensors header, or one that claims an absurd size (the reader reports which) - unless the
+    // "length" is itself text, as in a JSON error page saved under a checkpoint's name.
+    if (n >= 2n && !(n > BigInt(size) && looksLikeText(head))) return 'safetensors';
   }
   if (head.length > 262 && ascii.slice(257, 262) === 'ustar') return 'torch-tar';
   if (head[0] === 0x80 && head.length > 1 && head[1]! <= 5) return 'pickle';
-  if (ext === '.safetensors') return 'safetensors';
+  if (ext === '.safetensors' && !looksLikeText(head)) return 'safetensors';
   // Protocol 0/1 pickles start with a MARK or an empty container.
   if (['.pth', '.pt', '.ckpt', '.bin', '.pkl'].includes(ext) && head[0] !== undefined && '(}]c'.includes(String.fromCharCode(head[0])) && !looksLikeText(head)) return 'pickle';
   if (head[0] === 0x08 && ext !== '.pth' && ext !== '.pt' && ext !== '.bin' && ext !== '.ckpt') return 'onnx';

@@ -17,6 +17,7 @@ import {
   pyRepr,
   pyToJson,
   runPickle,
+  setOwn,
   type PyValue,
 } from './pickle';
 import { WindowReader } from './windowReader';
@@ -89,7 +90,15 @@ export async function readTorchZip(src: ByteSource, opts: TorchOpenOptions = {})
     }
     return { start, bytes: Number(bytes) };
   };
-  return assemble(file, src.size, 'pytorch-zip', result.value, findings, resolveStorage, opts, zip);
+  const ck = await assemble(file, src.size, 'pytorch-zip', result.value, findings, resolveStorage, opts, zip);
+  // Archive facts worth showing beside the tensors.
+  setOwn(ck.metadata, 'torch.archive', prefix.replace(/\/$/, '') || '(root)');
+  setOwn(ck.metadata, 'torch.pickle_protocol', String(result.protocol));
+  for (const [rec, key] of [['version', 'torch.format_version'], ['.data/version', 'torch.data_version'], ['byteorder', 'torch.byteorder']] as const) {
+    const e = zip.entries.get(`${prefix}${rec}`);
+    if (e && e.uncompressedSize <= 64) setOwn(ck.metadata, key, new TextDecoder().decode((await readEntry(zip, e, 64)).data).trim());
+  }
+  return ck;
 }
 
 /** Reads the legacy (pre-1.6, `_use_new_zipfile_serialization=False`) format, or a plain pickle. */
@@ -165,7 +174,11 @@ async function parseLegacy(src: ByteSource, head: Uint8Array, opts: TorchOpenOpt
     if (BigInt(w.bytes) < need) throw new ModelLensError('corrupt', file, `storage "${s.key}" holds ${w.bytes} bytes, needs ${need}`, w.start);
     return w;
   };
-  return assemble(file, src.size, 'pytorch-legacy', main.value, findings, resolveStorage, opts, undefined);
+  const ck = await assemble(file, src.size, 'pytorch-legacy', main.value, findings, resolveStorage, opts, undefined);
+  setOwn(ck.metadata, 'torch.legacy_protocol_version', '1001');
+  setOwn(ck.metadata, 'torch.pickle_protocol', String(main.protocol));
+  if (sys.value instanceof PyDict) setOwn(ck.metadata, 'torch.sys_info', pyRepr(sys.value, 200));
+  return ck;
 }
 
 function storageFromPid(file: string, pid: PyValue, at: number, cache: Map<string, PyStorage>): PyValue {
@@ -380,7 +393,7 @@ async function assemble(
   findings: Finding[],
   resolve: StorageResolver,
   opts: TorchOpenOptions,
-  _zip: ZipArchive | undefined,
+  _zip?: ZipArchive,
 ): Promise<Checkpoint> {
   const candidates = findCandidates(root, findings);
   if (root instanceof PyTensor) candidates.push({ key: '(root)', path: [], tensors: [['tensor', root]] });

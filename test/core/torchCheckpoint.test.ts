@@ -141,3 +141,20 @@ test('a model folder opens through its index or weights file', async () => {
   await assert.rejects(openCheckpoint(resolve(READERS, 'pickles')), (err: unknown) => err instanceof ModelLensError && err.code === 'unknown-format');
   await assert.rejects(openCheckpoint(resolve(READERS, 'no-such-file.pth')), (err: unknown) => err instanceof ModelLensError && err.code === 'not-found');
 });
+
+test('archive facts land in metadata; opening reads a handful of ranges', async () => {
+  const { FileByteSource } = await import('../../src/core/byteSource');
+  const { openSource } = await import('../../src/core/openCheckpoint');
+  const { CountingSource } = await import('./readerTestUtil');
+  const src = new CountingSource(await FileByteSource.open(resolve(READERS, 'views_fp32.pth')));
+  const ck = await openSource(src);
+  await src.close();
+  assert.equal(ck.metadata['torch.archive'], 'views_fp32');
+  assert.equal(ck.metadata['torch.pickle_protocol'], '2');
+  assert.equal(ck.metadata['torch.format_version'], '3');
+  // 13 storages, but their local headers are fetched together.
+  assert.ok(src.reads <= 10, `${src.reads} reads`);
+  const leg = await openCheckpoint(resolve(READERS, 'legacy.pth'));
+  assert.equal(leg.metadata['torch.legacy_protocol_version'], '1001');
+  assert.ok(leg.metadata['torch.sys_info']!.includes("'little_endian': True"));
+});
