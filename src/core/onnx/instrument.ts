@@ -8,7 +8,7 @@ import type { ByteSource } from '../byteSource';
 import { ModelLensError } from '../errors';
 import { OnnxDataType, OnnxGraphBuilder, attrInt, encodeNode, encodeTensor, encodeValueInfo } from './onnxBuilder';
 import { parseModel, type ParsedGraph, type ParsedNode, type ParsedTensor } from './onnxGraph';
-import { checkExternalLocation } from './onnxReader';
+import { checkExternalLocation, parseNonNegative } from './onnxReader';
 import { ProtoReader, ProtoWriter, WIRE_LEN } from './protobuf';
 import { OUTPUT_ATTN_DIST, OUTPUT_GRAM, OUTPUT_KL, addAttentionReductions, addContractOutputs, addGram, patchDistanceMatrix } from './reductions';
 import { INPUT_PIXELS } from './vitGraph';
@@ -133,9 +133,9 @@ async function readExternal(t: ParsedTensor, modelDir: string, file: string): Pr
   }
   const st = await stat(real);
   if (!st.isFile()) throw new ModelLensError('unsafe-path', file, `external data "${location}" is not a regular file`, t.span.start);
-  const offset = Number(t.external['offset'] ?? '0');
-  const length = t.external['length'] !== undefined ? Number(t.external['length']) : st.size - offset;
-  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > st.size) {
+  const offset = parseNonNegative(t.external['offset'], 'offset', file, t.span.start) ?? 0;
+  const length = parseNonNegative(t.external['length'], 'length', file, t.span.start) ?? st.size - offset;
+  if (length < 0 || offset + length > st.size) {
     throw new ModelLensError('truncated', file, `initializer "${t.name}": external data range ${offset}+${length} is outside "${location}" (${st.size} bytes)`, t.span.start);
   }
   if (length > MAX_MODEL_BYTES) throw new ModelLensError('too-large', file, `initializer "${t.name}" has ${length} bytes of external data; models over 2 GB cannot be instrumented in memory`, t.span.start);
@@ -168,7 +168,8 @@ export async function instrumentOnnx(input: Uint8Array | ByteSource, opts: Instr
   } else {
     file = input.path;
     if (input.size > MAX_MODEL_BYTES) throw new ModelLensError('too-large', file, 'ONNX protobufs over 2 GB cannot be instrumented (store the weights as external data)');
-    bytes = await input.read(0, input.size);
+    bytes = new Uint8Array(input.size);
+    for (let off = 0; off < input.size; off += 1 << 28) bytes.set(await input.read(off, Math.min(1 << 28, input.size - off)), off);
   }
   const notAnalyzable = (msg: string): never => {
     throw new ModelLensError('not-analyzable', file, msg);

@@ -280,7 +280,8 @@ async function resolveInside(candidate: string, modelDir: string, file: string, 
   return st.size;
 }
 
-function parseNonNegative(v: string | undefined, what: string, file: string, at: number): number | undefined {
+/** Parses an external-data offset/length string strictly (decimal digits only). */
+export function parseNonNegative(v: string | undefined, what: string, file: string, at: number): number | undefined {
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v)) throw new ModelLensError('corrupt', file, `external data ${what} "${v}" is not a non-negative integer`, at);
   const n = Number(v);
