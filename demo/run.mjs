@@ -52,14 +52,35 @@ for (const f of [mim, sup, probes]) {
 }
 mkdirSync(outDir, { recursive: true });
 
+/**
+ * Heads as recognised by Model Lens vs heads the file itself states (safetensors `__metadata__.num_heads`).
+ * When recognition falls back to a guess that contradicts the file, the demo passes the file's own number
+ * as an override and says so, rather than analysing with the wrong head count.
+ */
+function headsOverride(file) {
+  const r = spawnSync(process.execPath, [cli, 'inspect', file, '--json'], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) {
+    process.stderr.write(r.stderr);
+    process.exit(r.status ?? 1);
+  }
+  const info = JSON.parse(r.stdout);
+  const stated = Number(info.metadata?.num_heads);
+  if (!Number.isInteger(stated) || stated <= 0 || stated === info.model.heads) return [];
+  console.log(`note: ${relative(root, file)}: recognised ${info.model.heads} heads (${info.model.headsSource}), ` +
+    `its __metadata__ says ${stated}; passing the file's number as an override`);
+  return [stated];
+}
+
 const t0 = Date.now();
+const overrides = [...headsOverride(mim).flatMap((h) => ['--heads', String(h)]), ...headsOverride(sup).flatMap((h) => ['--heads-b', String(h)])];
 const status = run(process.execPath, [
   cli, 'compare', mim, sup,
   '--images', probes,
   '--device', 'cpu',
   '--json', jsonOut,
   '--html', htmlOut,
-], { stdio: ['ignore', 'ignore', 'inherit'] });
+  ...overrides,
+]);
 if (status !== 0) {
   console.error(`model-lens compare failed (exit ${status})`);
   process.exit(status);
@@ -78,26 +99,26 @@ const offDiagonal = (m) => mean(m.flatMap((row, i) => row.filter((_, j) => j !==
 const f = (v, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
 const pad = (s, n) => String(s).padStart(n);
 
-const A = { name: 'MIM (SimMIM)', ad: r.attentionDistance.perHead, hd: r.headDiversity.perLayer, cka: r.cka.matrix };
-const B = { name: 'supervised', ad: c.attentionDistance.perHead, hd: c.headDiversity.perLayer, cka: c.cka.matrix };
+const A = { ad: r.attentionDistance.perHead, hd: r.headDiversity.perLayer, cka: r.cka.matrix };
+const B = { ad: c.attentionDistance.perHead, hd: c.headDiversity.perLayer, cka: c.cka.matrix };
+const row = (label, xs, d = 2) => console.log(`  ${label.padEnd(34)}${xs.map((v) => pad(f(v, d), 7)).join('')}`);
+const layers = A.ad.map((_, l) => l);
 
 console.log('');
-console.log(`Model Lens demo: ${relative(root, mim)} (A) vs ${relative(root, sup)} (B)`);
-console.log(`${r.model.layers} layers x ${r.model.heads} heads, dim ${r.model.dim}, patch ${r.model.patchSize?.join('x')}, ` +
-  `${r.probe.count} probe images (${relative(root, probes)}), device ${r.device.used}, ${f(seconds, 1)} s`);
+console.log('The paper\'s three findings on this pair (A = MIM, B = supervised):');
+console.log(`  ${'layer'.padEnd(34)}${layers.map((l) => pad(l, 7)).join('')}`);
+console.log('  1. locality: attention distance of the most local head (px)');
+row('A  min over heads', A.ad.map((h) => Math.min(...h)));
+row('B  min over heads', B.ad.map((h) => Math.min(...h)));
+row('A  mean over heads', A.ad.map(mean));
+row('B  mean over heads', B.ad.map(mean));
+console.log('  2. head diversity (mean KL between heads, nats)');
+row('A', A.hd, 3);
+row('B', B.hd, 3);
+console.log('  3. cross-layer CKA, mean over l != m');
+console.log(`  ${'A'.padEnd(34)}${pad(f(offDiagonal(A.cka), 3), 7)}`);
+console.log(`  ${'B'.padEnd(34)}${pad(f(offDiagonal(B.cka), 3), 7)}`);
 console.log('');
-console.log('        attention distance (px): min head / mean      head diversity (nats)   cross-model');
-console.log(`layer   ${pad('A: MIM', 16)}  ${pad('B: supervised', 18)}      ${pad('A', 7)}  ${pad('B', 7)}         CKA(A_l,B_l)`);
-for (let l = 0; l < A.ad.length; l++) {
-  const a = A.ad[l];
-  const b = B.ad[l] ?? [];
-  const cross = c.crossCka?.[l]?.[l];
-  console.log(`${pad(l, 5)}   ${pad(`${f(Math.min(...a))} / ${f(mean(a))}`, 16)}  ${pad(`${f(Math.min(...b))} / ${f(mean(b))}`, 18)}      ` +
-    `${pad(f(A.hd[l], 3), 7)}  ${pad(f(B.hd[l] ?? NaN, 3), 7)}         ${pad(cross === undefined ? '-' : f(cross, 3), 6)}`);
-}
-console.log('');
-console.log(`cross-layer CKA, mean off-diagonal: A ${f(offDiagonal(A.cka), 3)}   B ${f(offDiagonal(B.cka), 3)}   (${r.cka.batches} batches)`);
-for (const w of r.warnings ?? []) console.log(`warning: ${w}`);
-console.log('');
+console.log(`Compared in ${f(seconds, 1)} s on ${r.device.used}. What these numbers mean: demo/RESULTS.md`);
 console.log(`JSON report: ${relative(process.cwd(), jsonOut) || jsonOut}`);
 console.log(`HTML report: ${relative(process.cwd(), htmlOut) || htmlOut}`);
