@@ -171,3 +171,54 @@ test('input size that does not match the position embedding is refused with not-
   shortW.set('blocks.1.mlp.fc1.bias', new Float32Array(3));
   await assert.rejects(buildAnalysisGraph(spec, async (n) => shortW.get(n)!), (e: unknown) => e instanceof ModelLensError && /blocks\.1\.mlp\.fc1\.bias has 3 elements/.test(e.message));
 });
+
+test('centerGram: false gives the literal X Xᵀ; centring leaves unbiased HSIC unchanged', async () => {
+  const { spec, w32 } = makeModel('timm', 21);
+  const weights = async (n: string): Promise<Float32Array> => w32.get(n)!;
+  const batch = 6;
+  const px = pixelsFor(spec, batch, 5);
+  const ref = naiveForward(spec, to64(w32), Float64Array.from(px), batch);
+  const input = new ort.Tensor('float32', px, [batch, 3, spec.imageSize[0], spec.imageSize[1]]);
+  const run = async (centerGram: boolean): Promise<Float32Array> => {
+    const g = await buildAnalysisGraph(spec, weights, { centerGram });
+    const s = await ort.InferenceSession.create(g.model, { graphOptimizationLevel: 'all' });
+    return (await s.run({ pixel_values: input }))['gram']!.data as Float32Array;
+  };
+  const raw = await run(false);
+  const cen = await run(true);
+  const want: number[] = [];
+  for (const X of ref.blocks) {
+    const F = X.length / batch;
+    for (let a = 0; a < batch; a++) for (let b = 0; b < batch; b++) {
+      let s = 0;
+      for (let f = 0; f < F; f++) s += X[a * F + f]! * X[b * F + f]!;
+      want.push(s);
+    }
+  }
+  closeRel(raw, want, 1e-4, 1e-3, 'raw gram');
+  const hsic = (K: ArrayLike<number>, L: ArrayLike<number>, n: number): number => {
+    let tr = 0, sk = 0, sl = 0, kl1 = 0;
+    const k = (i: number, j: number): number => (i === j ? 0 : K[i * n + j]!);
+    const l = (i: number, j: number): number => (i === j ? 0 : L[i * n + j]!);
+    for (let i = 0; i < n; i++) {
+      let rk = 0, rl = 0;
+      for (let j = 0; j < n; j++) {
+        tr += k(i, j) * l(j, i);
+        sk += k(i, j);
+        sl += l(i, j);
+        rk += k(i, j);
+        rl += l(j, i);
+      }
+      kl1 += rk * rl;
+    }
+    return (tr + (sk * sl) / ((n - 1) * (n - 2)) - (2 / (n - 2)) * kl1) / (n * (n - 3));
+  };
+  const nn = batch * batch;
+  for (let l = 0; l < spec.layers; l++) {
+    const r = raw.subarray(l * nn, (l + 1) * nn);
+    const c = cen.subarray(l * nn, (l + 1) * nn);
+    const hr = hsic(r, r, batch);
+    const hc = hsic(c, c, batch);
+    assert.ok(Math.abs(hr - hc) <= 1e-3 * Math.abs(hr), `layer ${l}: HSIC raw ${hr} vs centred ${hc}`);
+  }
+});
