@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { ModelLensError } from '../../src/core/errors';
 import type { Checkpoint } from '../../src/core/model';
-import { openCheckpoint, sniffFormat } from '../../src/core/openCheckpoint';
+import { FileByteSource } from '../../src/core/byteSource';
+import { openCheckpoint, openSource, sniffFormat } from '../../src/core/openCheckpoint';
 import { readTensorF32 } from '../../src/core/tensorData';
-import { expectedReaders, num, READERS, type ExpectedTensor } from './readerTestUtil';
+import { CountingSource, expectedReaders, num, READERS, type ExpectedTensor } from './readerTestUtil';
 
 const exp = expectedReaders().files;
 
@@ -143,9 +144,6 @@ test('a model folder opens through its index or weights file', async () => {
 });
 
 test('archive facts land in metadata; opening reads a handful of ranges', async () => {
-  const { FileByteSource } = await import('../../src/core/byteSource');
-  const { openSource } = await import('../../src/core/openCheckpoint');
-  const { CountingSource } = await import('./readerTestUtil');
   const src = new CountingSource(await FileByteSource.open(resolve(READERS, 'views_fp32.pth')));
   const ck = await openSource(src);
   await src.close();
