@@ -113,6 +113,102 @@ function feedsValueMatMul(ix: GraphIndex, tensor: string, depth: number): boolea
   return false;
 }
 
+/** Small int64 values of a tensor when they are constant (initializer, Constant, Concat/Unsqueeze of those); unknown entries are null. */
+function evalInts(ix: GraphIndex, t: string, depth = 0): Array<number | null> | null {
+  if (depth > 6) return null;
+  const init = ix.inits.get(t);
+  if (init) return init.ints ?? null;
+  const p = ix.producer.get(t);
+  if (!p) return null;
+  switch (p.opType) {
+    case 'Constant':
+      return p.attrs.get('value')?.t?.ints ?? p.attrs.get('value_ints')?.ints ?? null;
+    case 'Cast':
+    case 'Identity':
+      return evalInts(ix, p.inputs[0] ?? '', depth + 1);
+    case 'Unsqueeze': {
+      // Unsqueezing a scalar gives one entry (known or not).
+      const v = evalInts(ix, p.inputs[0] ?? '', depth + 1);
+      return v && v.length === 1 ? v : [null];
+    }
+    case 'Concat': {
+      const out: Array<number | null> = [];
+      for (const i of p.inputs) {
+        const v = evalInts(ix, i, depth + 1);
+        if (!v) return null;
+        out.push(...v);
+      }
+      return out;
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * Where the head axis of a [B,H,T,*] tensor comes from: follows the axis back through transposes,
+ * gathers, splits and elementwise ops to the Reshape that created it and reads its constant size.
+ */
+function traceAxisSize(ix: GraphIndex, t: string, axis: number, depth = 0): number | null {
+  if (depth > 12) return null;
+  const p = ix.producer.get(t);
+  if (!p) return null;
+  const dynIn = p.inputs.find((i) => ix.dynamic.has(i)) ?? p.inputs[0] ?? '';
+  switch (p.opType) {
+    case 'Transpose': {
+      const perm = intsAttr(p, 'perm');
+      const src = perm?.[axis];
+      return src === undefined ? null : traceAxisSize(ix, p.inputs[0] ?? '', src, depth + 1);
+    }
+    case 'Gather': {
+      const g = p.attrs.get('axis')?.i ?? 0;
+      const idx = ix.inits.get(p.inputs[1] ?? '')?.dims ?? ix.producer.get(p.inputs[1] ?? '')?.attrs.get('value')?.t?.dims;
+      if (g < 0 || !idx) return null;
+      const scalar = idx.length === 0;
+      if (axis === g && !scalar) return null;
+      return traceAxisSize(ix, p.inputs[0] ?? '', scalar && axis >= g ? axis + 1 : axis, depth + 1);
+    }
+    case 'Squeeze': {
+      const axes = intsAttr(p, 'axes') ?? (evalInts(ix, p.inputs[1] ?? '') as number[] | null) ?? null;
+      if (!axes || axes.some((a) => a === null || a < 0)) return null;
+      let src = axis;
+      for (const a of [...axes].sort((x, y) => x - y)) if (a <= src) src++;
+      return traceAxisSize(ix, p.inputs[0] ?? '', src, depth + 1);
+    }
+    case 'Split':
+    case 'Mul':
+    case 'Div':
+    case 'Add':
+    case 'Sub':
+    case 'Cast':
+    case 'Identity':
+    case 'Dropout':
+      return traceAxisSize(ix, dynIn, axis, depth + 1);
+    case 'Reshape': {
+      const shape = evalInts(ix, p.inputs[1] ?? '');
+      const v = shape?.[axis];
+      return typeof v === 'number' && v > 0 ? v : null;
+    }
+    default:
+      return null;
+  }
+}
+
+/** The Q·Kᵀ MatMul feeding a softmax (through scale, bias, mask). */
+function scoreMatMul(ix: GraphIndex, tensor: string, depth = 0): ParsedNode | null {
+  if (depth > 8) return null;
+  const p = ix.producer.get(tensor);
+  if (!p) return null;
+  if (p.opType === 'MatMul' && p.inputs.every((i) => ix.dynamic.has(i))) return p;
+  if (!PASS_BACK.has(p.opType)) return null;
+  for (const i of p.inputs) {
+    if (!ix.dynamic.has(i)) continue;
+    const m = scoreMatMul(ix, i, depth + 1);
+    if (m) return m;
+  }
+  return null;
+}
+
 function intsAttr(n: ParsedNode, name: string): number[] | undefined {
   return n.attrs.get(name)?.ints;
 }
@@ -254,6 +350,14 @@ export async function instrumentOnnx(input: Uint8Array | ByteSource, opts: Instr
   let heads: number | null = null;
   const probShape = ix.shapes.get(softmaxes[0]!.outputs[0]!);
   if (probShape && typeof probShape[1] === 'number') heads = probShape[1];
+  if (heads === null) {
+    // Without shape information: the head axis of Q (axis 1 of [B,H,T,hd]) traced to its Reshape.
+    const counts = softmaxes.map((sm) => {
+      const mm = scoreMatMul(ix, sm.inputs[0] ?? '');
+      return mm ? traceAxisSize(ix, mm.inputs[0] ?? '', 1) ?? traceAxisSize(ix, mm.inputs[1] ?? '', 1) : null;
+    });
+    if (counts.every((c) => c !== null && c === counts[0])) heads = counts[0]!;
+  }
 
   // New nodes, spliced after the node that produces each hooked tensor.
   const b = new OnnxGraphBuilder();

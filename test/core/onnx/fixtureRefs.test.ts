@@ -142,6 +142,7 @@ test('instrumented torch.onnx export matches the PyTorch float64 reference', asy
   assert.deepEqual(inst.blockOutputs, ref.onnx!.blockOutputs);
   assert.equal(inst.originalInput, ref.onnx!.input);
   assert.equal(inst.layers, ref.layers);
+  assert.equal(inst.heads, ref.heads);
   assert.deepEqual(inst.patchSize, [8, 8]);
   assert.deepEqual(inst.imageSize, ref.imageSize);
   assert.equal(inst.fixedBatch, null);

@@ -132,7 +132,7 @@ function toyModel(inputName: string, elemType: number, batch: number | string): 
 test('a fixed batch size is reported and warned about; a float16 input is fed through a Cast', async () => {
   const inst = await instrumentOnnx(toyModel('x', OnnxDataType.FLOAT, 2), { file: 'fixed.onnx' });
   assert.equal(inst.fixedBatch, 2);
-  assert.equal(inst.heads, null);
+  assert.equal(inst.heads, null); // the head axis comes from an Unsqueeze, not a Reshape: left to the session's output shape
   assert.ok(inst.warnings.some((m) => /fixes the batch size to 2/.test(m) && /CKA needs batches of at least 4/.test(m)));
   const px = new Float32Array(4 * 768).map((_, i) => Math.cos(i) * 0.5);
   const o = await runContract(inst.model, px.subarray(0, 2 * 768), 2, 16);

@@ -27,6 +27,7 @@ for (const name of ['hf_style_opset14', 'beit_style_opset17']) {
     const ref = JSON.parse(readFileSync(join(DIR, `${name}.ref.json`), 'utf8')) as Ref;
     const inst = await instrumentOnnxFile(join(DIR, `${name}.onnx`));
     assert.equal(inst.layers, ref.layers);
+    assert.equal(inst.heads, ref.heads); // traced from the exported Reshape constants
     assert.equal(inst.fixedBatch, ref.fixedBatch);
     assert.deepEqual(inst.patchSize, [8, 8]);
     assert.equal(inst.patchTokens, 16);
