@@ -129,7 +129,8 @@ export async function openSource(src: ByteSource, opts: OpenOptions = {}): Promi
     case 'safetensors':
       return readSafetensors(src);
     case 'safetensors-index':
-      return readSafetensorsIndex(file);
+      // Shards of a `pytorch_model.bin.index.json` are torch files: sniff each one like a file of its own.
+      return readSafetensorsIndex(file, (shard) => openSource(shard, opts));
     case 'onnx':
       return readOnnx(src);
     case 'html':

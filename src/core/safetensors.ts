@@ -213,7 +213,14 @@ export async function resolveInside(folder: string, name: string, indexFile: str
 }
 
 /** Opens a sharded model from its `*.safetensors.index.json` (reads each shard's header only). */
-export async function readSafetensorsIndex(indexPath: string): Promise<Checkpoint> {
+/** Opens one shard named by an index; defaults to the safetensors header reader. */
+export type ShardOpener = (src: ByteSource) => Promise<Checkpoint>;
+
+/**
+ * Opens a sharded model from its index (`model.safetensors.index.json`, or `pytorch_model.bin.index.json`
+ * with `openShard` reading torch files). Reads each shard's header only.
+ */
+export async function readSafetensorsIndex(indexPath: string, openShard: ShardOpener = readSafetensors): Promise<Checkpoint> {
   const src = await FileByteSource.open(indexPath);
   let text: string;
   try {
@@ -248,13 +255,22 @@ export async function readSafetensorsIndex(indexPath: string): Promise<Checkpoin
   const tensors: TensorInfo[] = [];
   const seen = new Map<string, string>();
   const findings: Finding[] = [];
+  const extras: Checkpoint['extras'] = [];
   let size = 0;
+  let format: Checkpoint['format'] = 'safetensors-sharded';
+  let config: Checkpoint['config'];
   for (const [shard, names] of byShard) {
+    // An index naming an index (itself, say) would recurse; shards are weight files.
+    if (/\.json$/i.test(shard)) throw new ModelLensError('corrupt', indexPath, `shard ${JSON.stringify(shard)} is not a weights file`);
     const path = await resolveInside(folder, shard, indexPath);
     const s = await FileByteSource.open(path);
     try {
       size += s.size;
-      const h = await readSafetensorsHeader(s);
+      const h = await openShard(s);
+      if (h.format !== 'safetensors') format = h.format;
+      for (const f of h.findings) findings.push({ ...f, message: `${shard}: ${f.message}` });
+      for (const x of h.extras) extras.push({ key: `${shard}: ${x.key}`, value: x.value });
+      config ??= h.config;
       const have = new Set(h.tensors.map((t) => t.name));
       for (const n of names) {
         if (!have.has(n)) throw new ModelLensError('corrupt', indexPath, `weight_map puts "${n}" in ${shard}, which does not contain it`);
@@ -272,5 +288,7 @@ export async function readSafetensorsIndex(indexPath: string): Promise<Checkpoin
       await s.close();
     }
   }
-  return { file: indexPath, format: 'safetensors-sharded', sizeBytes: size, tensors, metadata, extras: [], findings, variants: [] };
+  const ck: Checkpoint = { file: indexPath, format, sizeBytes: size, tensors, metadata, extras, findings, variants: [] };
+  if (config) ck.config = config;
+  return ck;
 }

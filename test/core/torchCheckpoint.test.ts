@@ -156,3 +156,12 @@ test('archive facts land in metadata; opening reads a handful of ranges', async 
   assert.equal(leg.metadata['torch.legacy_protocol_version'], '1001');
   assert.ok(leg.metadata['torch.sys_info']!.includes("'little_endian': True"));
 });
+
+test('pytorch_model.bin.index.json: torch shards merged, values equal torch', async () => {
+  const e = exp['sharded_bin/pytorch_model.bin.index.json']!;
+  const ck = await openCheckpoint(resolve(READERS, 'sharded_bin', 'pytorch_model.bin.index.json'));
+  assert.equal(ck.format, 'pytorch-zip');
+  await checkTensors(ck, e.tensors);
+  assert.ok(ck.tensors.every((t) => t.location.file.endsWith('.bin')));
+  assert.ok(ck.findings.some((f) => f.message.startsWith('pytorch_model-00001-of-00002.bin: ')));
+});
