@@ -34,7 +34,7 @@ export const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const STRIP_PREFIXES = ['module.', 'encoder.', 'backbone.'];
 const PREFERRED = ['state_dict', 'model', 'module', 'model_state_dict', 'model_state', 'net', 'network', 'weights', 'params', 'student', 'teacher'];
 const NON_WEIGHTS = /^(optimizer|optim|opt|optimizers|scaler|loss_scaler|amp|lr_scheduler|scheduler|lr_schedulers|grad_scaler)$/i;
-const EMA = /(^|[_.])ema($|[_.])|^ema|ema$|^shadow/i;
+const EMA = /(^|[_.\-])ema($|[_.\-])|^ema[A-Z]|[a-z]Ema($|[A-Z_])|^shadow/;
 const CONFIG_KEYS = ['args', 'config', 'cfg', 'hyper_parameters', 'hparams', 'opt', 'opts'];
 
 /** Reads a torch.save zip archive. */
@@ -341,7 +341,7 @@ function flattenModule(obj: PyObject, prefix: string, out: Array<[string, PyTens
 }
 
 function rankCandidate(c: Candidate): [number, number, number] {
-  const ema = c.path.some((p) => EMA.test(p)) ? 1 : 0;
+  const ema = c.path.some((p) => EMA.test(p) || EMA.test(p.toLowerCase())) ? 1 : 0;
   const first = c.path[0];
   const pref = c.path.length === 0 ? -1 : first !== undefined && PREFERRED.includes(first) ? PREFERRED.indexOf(first) : PREFERRED.length;
   return [ema, pref, -c.tensors.length];
