@@ -1,10 +1,12 @@
 // `model-lens` CLI: header inspection and the analyses, headless. The analysis runs in this process with
 // the same code the worker runs (src/worker); Ctrl-C simply ends the process.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { attachSidecarConfig, recognize } from './core/arch';
 import { ResultCache, analysisCacheKey, defaultCacheDir } from './core/cache';
-import { ModelLensError, isModelLensError } from './core/errors';
+import { ModelLensError, isModelLensError, type ModelLensErrorCode } from './core/errors';
+import { WorkerClient } from './core/workerClient';
+import { RpcError } from './protocol/rpc';
 import { readAnalysisBundle, renderHtmlReport } from './core/htmlReport';
 import { openCheckpoint } from './core/openCheckpoint';
 import { ANALYSIS_SCHEMA, INSPECT_SCHEMA, type AnalysisResult, type DeviceName, type MetricBlock } from './core/resultSchema';
@@ -264,14 +266,7 @@ async function analyze(p: Parsed, compare: boolean): Promise<void> {
   }
   const cached = result !== undefined;
   if (!result) {
-    const controller = new AbortController();
-    result = await runAnalysis(params, {
-      signal: controller.signal,
-      progress: progressBar() ?? (() => undefined),
-      log: (level, message) => {
-        if (level === 'warn') process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}warning: ${message}\n`);
-      },
-    }, prepareModel);
+    result = await runJob(params);
     if (useCache && key) await cache.put(key, result).catch(() => undefined);
   }
   if (result.schema !== ANALYSIS_SCHEMA) throw new Error('internal: result has the wrong schema');
@@ -281,6 +276,45 @@ async function analyze(p: Parsed, compare: boolean): Promise<void> {
     writeOut(htmlOut, renderHtmlReport(result, readAnalysisBundle(distDir())));
   }
   if (jsonOut !== '-') process.stdout.write(`${formatSummary(result)}${cached ? '\n(cached result; --no-cache recomputes)' : ''}\n`);
+}
+
+const warn = (message: string): void => {
+  process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}warning: ${message}\n`);
+};
+
+/**
+ * Runs the job in a forked worker (dist/worker.js), as the extension does: the worker gets the process
+ * settings that keep its peak RSS down (WORKER_ENV), and Ctrl-C just kills it. Without a built worker
+ * beside the CLI (running from source), the same code runs in this process.
+ */
+async function runJob(params: AnalysisRunParams): Promise<AnalysisResult> {
+  const workerPath = join(distDir(), 'worker.js');
+  const progress = progressBar() ?? (() => undefined);
+  if (!existsSync(workerPath)) {
+    return runAnalysis(params, { signal: new AbortController().signal, progress, log: (level, m) => level === 'warn' && warn(m) }, prepareModel);
+  }
+  const client = new WorkerClient({ workerPath, stdio: 'ignore', onLog: (l) => l.level !== 'info' && warn(l.message) });
+  process.once('SIGINT', () => client.dispose());
+  try {
+    return await client.runAnalysis(params, { onProgress: progress });
+  } catch (e) {
+    throw fromRpc(e);
+  } finally {
+    client.dispose();
+  }
+}
+
+const INPUT_ERROR_CODES = new Set(['empty-file', 'git-lfs-pointer', 'unknown-format', 'truncated', 'corrupt', 'too-large', 'unsupported', 'unsafe-path', 'not-found', 'io', 'not-analyzable']);
+
+/** A worker error with an input-error code is the same bad input the in-process path would report. */
+function fromRpc(e: unknown): unknown {
+  if (e instanceof RpcError && INPUT_ERROR_CODES.has(e.code)) {
+    const err = new ModelLensError(e.code as ModelLensErrorCode, e.file ?? '', e.message);
+    // Keep the worker's message verbatim (it already names the file and offset).
+    Object.defineProperty(err, 'message', { value: e.message });
+    return err;
+  }
+  return e;
 }
 
 /** dist/ beside the running bundle (dist/cli.js), or the repo's dist/ when run from source. */

@@ -21,6 +21,11 @@ export interface JobHooks {
   log(level: 'info' | 'warn', message: string): void;
 }
 
+/** Runs V8's GC when the process was started with --expose-gc (the worker is); big buffers die here. */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 function checkAbort(signal: AbortSignal): void {
   if (signal.aborted) throw new ModelLensError('cancelled', '', 'analysis cancelled');
 }
@@ -113,6 +118,8 @@ export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, pr
     batchSize = fixed;
   }
 
+  // Weight arrays read for the graph are garbage now; free them before onnxruntime copies the initializers.
+  collectGarbage();
   hooks.progress({ jobId, done: 0, total: 1, phase: 'session' });
   const tSession = performance.now();
   const created = await createSession(modelA.onnx, params.device);
@@ -126,6 +133,7 @@ export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, pr
   // The serialized graphs hold a full copy of the weights; the sessions have their own now.
   modelA.onnx = new Uint8Array(0);
   if (modelB) modelB.onnx = new Uint8Array(0);
+  collectGarbage();
   timing['sessionMs'] = performance.now() - tSession;
 
   const cka = new CkaAccumulator(runs.map((r) => r.model.layers));
