@@ -299,6 +299,16 @@ async function buildForward(spec: VitSpec, weights: WeightFn, file: string, afte
 
 const MODEL_META = { opset: 17, irVersion: 8, producer: 'model-lens' } as const;
 
+/** onnxruntime parses an in-memory model as one protobuf message, which is limited to 2 GB. */
+const PROTOBUF_LIMIT = 2 ** 31 - 1;
+
+function checkProtobufLimit(g: OnnxGraphBuilder, file: string): void {
+  const weightBytes = g.initializers.reduce((a, t) => a + t.raw.length, 0);
+  if (weightBytes > PROTOBUF_LIMIT - (16 << 20)) {
+    throw new ModelLensError('too-large', file, `the float32 weights take ${(weightBytes / 2 ** 30).toFixed(2)} GiB; an in-memory ONNX model is limited to 2 GiB (models above ~500M parameters are not supported yet)`);
+  }
+}
+
 /**
  * Builds the analysis graph of the contract: input `pixel_values` [B,C,H,W] (normalised), outputs
  * `attn_dist_sum` [L,H], `kl_sum` [L,H,H], `gram` [L,B,B]. The input size is `spec.imageSize`; it
@@ -325,6 +335,7 @@ export async function buildAnalysisGraph(spec: VitSpec, weights: WeightFn, opts:
     (gb, x) => grams.push(addGram(gb, x, false, gb.i64([-1, geo.t * geo.d]), 17, opts.centerGram ?? true)),
   );
   addContractOutputs(g, dists, crosses, grams, geo.h);
+  checkProtobufLimit(g, file);
   const model = g.toModel(MODEL_META);
   return {
     model,
@@ -339,6 +350,7 @@ export async function buildAnalysisGraph(spec: VitSpec, weights: WeightFn, opts:
 export async function buildForwardOnlyGraph(spec: VitSpec, weights: WeightFn, opts: VitGraphOptions = {}): Promise<ForwardGraph> {
   const file = opts.file ?? '(analysis graph)';
   const { g, probs, blocks, geo } = await buildForward(spec, weights, file);
+  checkProtobufLimit(g, file);
   for (const p of probs) g.output(p, OnnxDataType.FLOAT, ['batch', geo.h, geo.t, geo.t]);
   for (const b of blocks) g.output(b, OnnxDataType.FLOAT, ['batch', geo.t, geo.d]);
   return { model: g.toModel(MODEL_META), inputName: INPUT_PIXELS, probNames: probs, blockNames: blocks, nodeCount: g.nodes.length };
