@@ -57,7 +57,9 @@ await stage('bundle tests', async () => {
   ]);
 });
 
-// 4. run them, one file at a time (each starts its own code-server and Chromium)
+// 4. run them, one file at a time, each with its own code-server and Chromium (start from an empty
+//    screenshot folder: pictures of an earlier run would mislead)
+rmSync(join(root, 'test-results', 'e2e'), { recursive: true, force: true });
 const order = ['packaging', 'extensionHost', 'journeys'];
 const files = order.filter((n) => only.length === 0 || only.includes(n)).map((n) => join(root, 'out', 'e2e', `${n}.e2e.js`)).filter((f) => existsSync(f));
 const env = { ...process.env, MODEL_LENS_E2E_CODE_SERVER: entry, MODEL_LENS_E2E_VSIX: vsix, MODEL_LENS_E2E_RUN_ID: runId };
@@ -75,7 +77,7 @@ for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
   } catch {
     continue;
   }
-  if (cmd.includes(`model-lens-e2e-${runId}-`)) {
+  if (cmd.includes(`mle2e-${runId}-`)) {
     leftovers.push(pid);
     try {
       process.kill(Number(pid), 'SIGKILL');

@@ -29,7 +29,8 @@ async function runSuite(trusted: boolean): Promise<void> {
     await page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => {
       const line = (Array.isArray(args) ? args : [args]).map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
       log.push(line);
-      if (type !== 'debug') console.log(`# [exthost ${tag}] ${line.split('\n').join(`\n# [exthost ${tag}] `)}`);
+      // The suite's TAP lines go to the console; workbench chatter stays in the failure message only.
+      if (/^(TAP version|\d+\.\.\d+|ok |not ok |# (tests|pass|fail))/m.test(line)) console.log(`# [exthost ${tag}] ${line.split('\n').join(`\n# [exthost ${tag}] `)}`);
     });
     await page.exposeFunction('codeAutomationExit', (code: number) => {
       exitCode = code;

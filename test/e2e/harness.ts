@@ -31,7 +31,8 @@ export function e2eInputs(): E2eInputs {
 export function scratchDir(tag: string): string {
   // The run id (set by scripts/e2e/run.mjs) lets the runner find and end anything a crashed test left.
   const run = process.env['MODEL_LENS_E2E_RUN_ID'] ?? `p${process.pid}`;
-  return mkdtempSync(join(tmpdir(), `model-lens-e2e-${run}-${tag}-`));
+  // Short: VS Code's IPC socket paths under TMPDIR must stay below 107 characters.
+  return mkdtempSync(join(tmpdir(), `mle2e-${run}-${tag}-`));
 }
 
 export function cleanupScratch(dir: string): void {
@@ -76,7 +77,7 @@ export async function poll<T>(what: string, fn: () => Promise<T | undefined | fa
 
 function serverEnv(scratch: string): NodeJS.ProcessEnv {
   const home = join(scratch, 'home');
-  const tmp = join(scratch, 'tmp');
+  const tmp = join(scratch, 't');
   mkdirSync(home, { recursive: true });
   mkdirSync(tmp, { recursive: true });
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, TMPDIR: tmp, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local/share'), XDG_CACHE_HOME: join(home, '.cache') };
@@ -108,7 +109,7 @@ export interface CodeServer {
   /** http://127.0.0.1:PORT */
   readonly origin: string;
   readonly userSettingsFile: string;
-  /** Rewrites the user settings.json (VS Code watches it and applies the change). */
+  /** Rewrites the user settings.json; takes effect for windows opened afterwards (see writeWorkspaceSettings). */
   writeSettings(settings: Record<string, unknown>): void;
   output(): string;
   stop(): Promise<void>;
@@ -246,7 +247,16 @@ export async function explorerContextMenu(page: Page, name: string, item: string
   // The menu lives in a shadow root outside .context-view; playwright's CSS engine pierces it.
   const entry = page.locator('.monaco-menu .action-item:not(.disabled) .action-label', { hasText: item }).first();
   await entry.waitFor({ timeout: 10_000 });
+  // VS Code ignores a mouse-up that comes right after the menu opened; hover, pause, then click,
+  // and fall back to Enter on the hovered (focused) item if the menu is still there.
+  await entry.hover();
+  await sleep(300);
   await entry.click();
+  if (await entry.isVisible().catch(() => false)) {
+    await sleep(300);
+    if (await entry.isVisible().catch(() => false)) await page.keyboard.press('Enter');
+  }
+  await entry.waitFor({ state: 'hidden', timeout: 5000 });
 }
 
 /** Closes editors, notifications and open widgets between journeys. */
@@ -317,6 +327,15 @@ export async function canvasStats(f: Frame): Promise<CanvasStats[]> {
       return out;
     });
   });
+}
+
+/**
+ * Writes the workspace's .vscode/settings.json. code-server applies edits of this file at once;
+ * edits of the user settings.json on disk are not picked up by a running window.
+ */
+export function writeWorkspaceSettings(workspaceDir: string, settings: Record<string, unknown>): void {
+  mkdirSync(join(workspaceDir, '.vscode'), { recursive: true });
+  writeFileSync(join(workspaceDir, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2));
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

@@ -60,7 +60,7 @@ export function makeWorkspace(dir: string, trainPyPaths: string[]): Workspace {
   const bad: string[] = [];
   if (existsSync(join(fx, 'bad'))) {
     cpSync(join(fx, 'bad'), join(dir, 'bad'), { recursive: true });
-    bad.push(...readdirSync(join(dir, 'bad')));
+    bad.push(...readdirSync(join(dir, 'bad'), { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name));
   }
   if (existsSync(join(fx, 'probes', 'png32'))) cpSync(join(fx, 'probes', 'png32'), join(dir, 'probes'), { recursive: true });
   if (existsSync(join(fx, 'manifest.json'))) cpSync(join(fx, 'manifest.json'), join(dir, 'fixtures-manifest.json'));
