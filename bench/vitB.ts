@@ -9,7 +9,7 @@ export interface RandomVit {
   params: number;
 }
 
-export function randomVit(opts: { layers?: number; dim?: number; heads?: number; patch?: number; image?: number; mlpRatio?: number; seed?: number } = {}): RandomVit {
+export function randomVit(opts: { layers?: number; dim?: number; heads?: number; patch?: number; image?: number; mlpRatio?: number; seed?: number; std?: number } = {}): RandomVit {
   const layers = opts.layers ?? 12;
   const dim = opts.dim ?? 768;
   const heads = opts.heads ?? 12;
@@ -55,14 +55,15 @@ export function randomVit(opts: { layers?: number; dim?: number; heads?: number;
     const out = new Float32Array(s.len);
     if (s.kind === 'ones') out.fill(1);
     if (s.kind !== 'rand') return out;
-    // xorshift32 seeded by the name; uniform with std 0.02 (timm's init scale).
+    // xorshift32 seeded by the name; uniform with the given std (default 0.02, timm's init scale).
     let x = seed * 2654435761;
     for (let i = 0; i < name.length; i++) x = Math.imul(x ^ name.charCodeAt(i), 16777619);
     x = (x >>> 0) || 1;
-    const a = 0.02 * Math.sqrt(3) * 2 / 4294967296;
+    const half = (opts.std ?? 0.02) * Math.sqrt(3);
+    const a = (2 * half) / 4294967296;
     for (let i = 0; i < out.length; i++) {
       x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-      out[i] = (x >>> 0) * a - 0.02 * Math.sqrt(3);
+      out[i] = (x >>> 0) * a - half;
     }
     return out;
   };
