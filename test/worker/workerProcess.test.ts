@@ -75,3 +75,25 @@ test('worker: job, kill mid-job, cancel, then jobs on fresh workers', { timeout:
     client.dispose();
   }
 });
+
+test('worker still running a cancelled native run is killed after the grace period', { timeout: 120_000 }, async () => {
+  const exits: string[] = [];
+  const client = new WorkerClient({ workerPath, cancelGraceMs: 0, onExit: (r) => exits.push(r) });
+  try {
+    const ac = new AbortController();
+    // Big batches: each native run takes long enough to be caught in flight right after the cancel.
+    const job = client.runAnalysis({ file: vit, limit: 1_000_000, batchSize: 4096, device: 'cpu', jobId: 'big' }, { signal: ac.signal });
+    await firstRunProgress(client, 'big');
+    const pid = client.pid;
+    ac.abort();
+    await assert.rejects(job, (e: unknown) => (e as { code?: string }).code === 'cancelled');
+    for (let i = 0; i < 100 && exits.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(exits, ['killed after cancel: the worker was still running the cancelled job']);
+    assert.equal(client.pid, undefined);
+    const pong = await client.request<WorkerPong>('worker/ping', {});
+    assert.notEqual(pong.pid, pid, 'a fresh worker answers');
+    assert.equal(pong.busy, 0);
+  } finally {
+    client.dispose();
+  }
+});
