@@ -96,45 +96,72 @@ export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, pr
   let batchSize = Math.max(1, Math.floor(params.batchSize || DEFAULT_BATCH));
   const timing: AnalysisResult['timing'] = { totalMs: 0, inferenceMs: 0, loadMs: 0, sessionMs: 0, decodeMs: 0, preprocessMs: 0, reduceMs: 0 };
 
-  hooks.progress({ jobId, done: 0, total: 1, phase: 'load', message: params.file });
+  // Model A gets its session (and drops its serialized graph) before model B is read, so a comparison of
+  // two ViT-B holds at most one extra copy of the weights at a time.
+  const runs: ModelRun[] = [];
+  let device: DeviceOutcome = { requested: params.device, used: 'cpu' };
   const tLoad = performance.now();
-  const modelA = await prepareModel(params.file, { variant: params.variant, heads: params.heads }, hooks.signal);
-  const modelB = params.fileB !== undefined ? await prepareModel(params.fileB, { variant: params.variantB, heads: params.headsB }, hooks.signal) : undefined;
-  timing['loadMs'] = performance.now() - tLoad;
-  checkAbort(hooks.signal);
+  let sessionMs = 0;
+  const open = async (file: string, variant: string | undefined, heads: number | undefined, first: boolean): Promise<PreparedModel> => {
+    hooks.progress({ jobId, done: 0, total: 1, phase: 'load', message: file });
+    const model = await prepareModel(file, { variant, heads }, hooks.signal);
+    checkAbort(hooks.signal);
+    // Weight arrays read for the graph are garbage now; free them before onnxruntime copies the initializers.
+    collectGarbage();
+    hooks.progress({ jobId, done: 0, total: 1, phase: 'session' });
+    const t = performance.now();
+    let session: ort.InferenceSession;
+    if (first) {
+      const created = await createSession(model.onnx, params.device);
+      device = created.device;
+      session = created.session;
+    } else {
+      session = await createSessionOn(model.onnx, device.used as Exclude<DeviceName, 'auto'>);
+    }
+    sessionMs += performance.now() - t;
+    runs.push({ model, session, attention: accumulatorFor(model) });
+    // The serialized graph holds a full copy of the weights; the session has its own now.
+    model.onnx = new Uint8Array(0);
+    collectGarbage();
+    return model;
+  };
+  const releaseAll = async (): Promise<void> => {
+    for (const r of runs) await r.session.release().catch(() => undefined);
+  };
+  let modelA: PreparedModel;
+  let modelB: PreparedModel | undefined;
+  try {
+    modelA = await open(params.file, params.variant, params.heads, true);
+    if (params.fileB !== undefined) modelB = await open(params.fileB, params.variantB, params.headsB, false);
+  } catch (e) {
+    await releaseAll();
+    throw e;
+  }
+  timing['sessionMs'] = sessionMs;
+  timing['loadMs'] = performance.now() - tLoad - sessionMs;
+  if (device.fallbackReason && params.device !== 'auto') warnings.push(`Requested device ${params.device} was not available; ran on ${device.used}: ${device.fallbackReason}`);
   warnings.push(...modelA.warnings);
   if (modelB) warnings.push(...modelB.warnings.map((w) => `model B: ${w}`));
 
-  const probes: ProbeSet = params.images !== undefined
-    ? folderProbeSet(params.images, params.limit)
-    : syntheticProbeSet(params.limit !== undefined && params.limit > 0 ? params.limit : DEFAULT_SYNTHETIC_COUNT, modelA.inputSize);
+  let probes: ProbeSet;
+  try {
+    probes = params.images !== undefined
+      ? folderProbeSet(params.images, params.limit)
+      : syntheticProbeSet(params.limit !== undefined && params.limit > 0 ? params.limit : DEFAULT_SYNTHETIC_COUNT, modelA.inputSize);
+  } catch (e) {
+    await releaseAll();
+    throw e;
+  }
   if (probes.source === 'synthetic') warnings.push(SYNTHETIC_WARNING);
   const fixed = modelA.fixedBatch ?? modelB?.fixedBatch;
   if (fixed !== undefined) {
     if (modelA.fixedBatch !== undefined && modelB?.fixedBatch !== undefined && modelA.fixedBatch !== modelB.fixedBatch) {
+      await releaseAll();
       throw new ModelLensError('not-analyzable', params.fileB ?? params.file, `the two ONNX exports have different fixed batch sizes (${modelA.fixedBatch} and ${modelB.fixedBatch})`);
     }
     if (fixed !== batchSize) warnings.push(`The ONNX export has a fixed batch size of ${fixed}; batches of ${fixed} are used instead of ${batchSize}. Export with a dynamic batch axis to choose.`);
     batchSize = fixed;
   }
-
-  // Weight arrays read for the graph are garbage now; free them before onnxruntime copies the initializers.
-  collectGarbage();
-  hooks.progress({ jobId, done: 0, total: 1, phase: 'session' });
-  const tSession = performance.now();
-  const created = await createSession(modelA.onnx, params.device);
-  const device: DeviceOutcome = created.device;
-  if (device.fallbackReason && params.device !== 'auto') warnings.push(`Requested device ${params.device} was not available; ran on ${device.used}: ${device.fallbackReason}`);
-  const runs: ModelRun[] = [{ model: modelA, session: created.session, attention: accumulatorFor(modelA) }];
-  if (modelB) {
-    const session = await createSessionOn(modelB.onnx, device.used as Exclude<DeviceName, 'auto'>);
-    runs.push({ model: modelB, session, attention: accumulatorFor(modelB) });
-  }
-  // The serialized graphs hold a full copy of the weights; the sessions have their own now.
-  modelA.onnx = new Uint8Array(0);
-  if (modelB) modelB.onnx = new Uint8Array(0);
-  collectGarbage();
-  timing['sessionMs'] = performance.now() - tSession;
 
   const cka = new CkaAccumulator(runs.map((r) => r.model.layers));
   const skipped: string[] = [];
@@ -180,7 +207,7 @@ export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, pr
       hooks.progress({ jobId, done, total: Math.max(probes.planned - skipped.length, done), phase: 'run' });
     }
   } finally {
-    for (const r of runs) await r.session.release().catch(() => undefined);
+    await releaseAll();
   }
   if (done === 0) {
     throw new ModelLensError('not-found', params.images ?? params.file, skipped.length ? `none of the ${skipped.length} probe images could be decoded` : 'no probe images');
