@@ -66,6 +66,10 @@ test('worker: job, kill mid-job, cancel, then jobs on fresh workers', { timeout:
     const header = await client.request<InspectHeaderResult>('inspect/header', { file: vit });
     assert.equal(header.model.family, 'timm-vit');
     assert.ok(header.checkpoint.tensors.length > 0);
+    const stats = await client.request<{ count: number; min: number; max: number }>('tensor/stats', { file: vit, tensor: 'pos_embed' });
+    assert.equal(stats.count, 17 * 48);
+    assert.ok(stats.min < stats.max);
+    await assert.rejects(client.request('tensor/stats', { file: vit, tensor: 'nope' }), /no tensor named "nope"/);
 
     // Bad input crosses the process boundary as a typed error naming the file.
     await assert.rejects(client.runAnalysis({ file: join(fixtures, 'missing.pth'), batchSize: 4, device: 'cpu' }), (e: unknown) => /missing\.pth/.test((e as Error).message));
