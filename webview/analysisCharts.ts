@@ -23,7 +23,10 @@ export async function loadCharts(): Promise<void> {
 
 /** One model's series on a per-head chart. */
 export interface MetricSeries {
+  /** Full name (file), used in tooltips. */
   label: string;
+  /** Short legend prefix in comparisons ("A", "B"), so the legend fits a narrow panel. */
+  short?: string;
   block: MetricBlock;
   color: string;
 }
@@ -168,10 +171,11 @@ export function metricChartConfig(o: MetricChartOptions): ChartConfiguration {
   const datasets: Record<string, unknown>[] = [];
   o.series.forEach((s, i) => {
     const off = seriesOffset(i, o.series.length);
-    const prefix = o.series.length > 1 ? `${s.label} · ` : '';
+    const prefix = o.series.length > 1 ? `${s.short ?? s.label} · ` : '';
     datasets.push({
       type: 'scatter',
       label: `${prefix}heads`,
+      mlModel: s.label,
       mlRole: 'heads' as DatasetRole,
       mlSeries: i,
       data: headPoints(s.block, off),
@@ -185,6 +189,7 @@ export function metricChartConfig(o: MetricChartOptions): ChartConfiguration {
     datasets.push({
       type: o.meanStyle === 'line' ? 'line' : 'scatter',
       label: `${prefix}layer mean`,
+      mlModel: s.label,
       mlRole: 'mean' as DatasetRole,
       mlSeries: i,
       data: layerPoints(s.block, off),
@@ -208,8 +213,9 @@ export function metricChartConfig(o: MetricChartOptions): ChartConfiguration {
     options: {
       animation: false,
       responsive: true,
-      maintainAspectRatio: true,
-      aspectRatio: 1.9,
+      // The wrapper's CSS height (clamped to the panel width) sizes the plot: a fixed aspect ratio would
+      // squash it in a narrow panel beside the code.
+      maintainAspectRatio: false,
       devicePixelRatio: Math.max(2, typeof window !== 'undefined' ? window.devicePixelRatio || 1 : 1),
       interaction: { mode: 'nearest', intersect: true },
       layout: { padding: { top: 4, right: 12 } },
@@ -246,8 +252,8 @@ export function metricChartConfig(o: MetricChartOptions): ChartConfiguration {
           ...tooltipStyle(theme),
           callbacks: {
             title: (items: TooltipItem<'scatter'>[]) => {
-              const ds = items[0]?.dataset as unknown as { label?: string } | undefined;
-              return ds?.label ?? '';
+              const ds = items[0]?.dataset as unknown as { label?: string; mlModel?: string } | undefined;
+              return o.series.length > 1 ? `${ds?.mlModel ?? ''} · ${ds?.label?.replace(/^[^·]*· /, '') ?? ''}` : (ds?.label ?? '');
             },
             label: (item: TooltipItem<'scatter'>) => {
               const raw = item.raw as HeadPoint | LayerPoint;

@@ -213,12 +213,12 @@ export function collectWarnings(r: AnalysisResult): ViewWarning[] {
   return out;
 }
 
-/** Text of the device line, e.g. "cpu (requested auto; fallback: no CUDA provider)". */
+/** Text of the device line, e.g. "cpu (requested auto; fell back, see warnings)"; the reason itself is in the warnings. */
 export function deviceText(r: AnalysisResult): string {
   const d = r.device;
   const parts: string[] = [];
   if (d.requested !== d.used) parts.push(`requested ${d.requested}`);
-  if (d.fallbackReason) parts.push(`fallback: ${d.fallbackReason}`);
+  if (d.fallbackReason) parts.push('fell back, see warnings');
   return parts.length ? `${d.used} (${parts.join('; ')})` : d.used;
 }
 

@@ -110,6 +110,7 @@ body {
 .ml-note { color: var(--vscode-descriptionForeground); margin: 4px 0 8px; max-width: 78ch; }
 .ml-chart-wrap { position: relative; width: 100%; }
 .ml-chart-wrap canvas { display: block; }
+.ml-chart-wrap.ml-metric { height: clamp(260px, 42vw, 470px); }
 .ml-heat-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(330px, 1fr)); gap: 18px; align-items: end; }
 .ml-heat { max-width: 560px; }
 .ml-heat.ml-heat-wide { max-width: 900px; grid-column: 1 / -1; }

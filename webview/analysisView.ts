@@ -261,8 +261,8 @@ export class AnalysisView {
     if (!c) return [{ label: modelLabel(r.model), block: r[metric], color: this.theme.series[0] }];
     const [la, lb] = compareLabels(r.model, c.model);
     return [
-      { label: la, block: r[metric], color: this.theme.series[0] },
-      { label: lb, block: c[metric], color: this.theme.series[1] },
+      { label: la, short: 'A', block: r[metric], color: this.theme.series[0] },
+      { label: lb, short: 'B', block: c[metric], color: this.theme.series[1] },
     ];
   }
 
@@ -345,6 +345,7 @@ export class AnalysisView {
     const series = this.series(r, spec.metric);
     const aria = `${spec.title} per head and layer. ${series.map((s) => `${s.label}: layer means ${rangeText(s.block.perLayer, spec.tableDigits, spec.unit)}`).join('; ')}. The table view lists every value.`;
     const [wrap, canvas] = this.canvasFor(spec.id, aria);
+    wrap.classList.add('ml-metric');
     const tables = el('div', { class: 'ml-table-wrap' }, ...series.map((s) => this.metricTable(s, spec, series.length > 1)));
     const section = el(
       'section',
@@ -356,7 +357,9 @@ export class AnalysisView {
     );
     this.root.append(section);
     pending.push(() => {
-      this.charts.set(spec.id, createChart(canvas, metricChartConfig({ title: spec.title, yTitle: spec.yTitle, unit: spec.unit, digits: spec.digits, series, meanStyle: spec.meanStyle, theme: this.theme })));
+      // The exported PNG names the models, since its legend only says A and B.
+      const title = series.length > 1 ? `${spec.title} — A: ${series[0]!.label} · B: ${series[1]!.label}` : `${spec.title} — ${series[0]!.label}`;
+      this.charts.set(spec.id, createChart(canvas, metricChartConfig({ title, yTitle: spec.yTitle, unit: spec.unit, digits: spec.digits, series, meanStyle: spec.meanStyle, theme: this.theme })));
     });
   }
 
