@@ -1,6 +1,7 @@
 // One analysis job: probes → batches → onnxruntime session(s) → in-graph reductions → float64 sums →
 // `model-lens/analysis@1`. Memory is bounded by one batch of decoded images plus the sessions; the
 // attention maps and token features never leave the graph.
+import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { AttentionAccumulator } from '../core/analysisAccumulator';
 import { ModelLensError } from '../core/errors';
@@ -24,6 +25,16 @@ export interface JobHooks {
 /** Runs V8's GC when the process was started with --expose-gc (the worker is); big buffers die here. */
 function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** This process's peak resident set (VmHWM) in MiB, where /proc exposes it. */
+function peakRssMb(): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function checkAbort(signal: AbortSignal): void {
@@ -252,6 +263,9 @@ export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, pr
     };
   }
   timing.totalMs = performance.now() - t0;
+  // Not a time, but the one number that says whether the job fits the machine; timing allows extra keys.
+  const peak = peakRssMb();
+  if (peak !== undefined) timing['peakRssMb'] = peak;
   hooks.progress({ jobId, done, total: done, phase: 'done' });
   return result;
 }
