@@ -329,13 +329,20 @@ export async function canvasStats(f: Frame): Promise<CanvasStats[]> {
   });
 }
 
+let settingsGeneration = 0;
+
 /**
- * Writes the workspace's .vscode/settings.json. code-server applies edits of this file at once;
- * edits of the user settings.json on disk are not picked up by a running window.
+ * Writes the workspace's .vscode/settings.json and waits until the window has applied it. code-server
+ * picks up edits of this file (not of the user settings.json on disk); the proof is `window.title`,
+ * written in the same file, showing up as the page title (the extension host receives the same
+ * configuration change alongside, so a short pause covers it).
  */
-export function writeWorkspaceSettings(workspaceDir: string, settings: Record<string, unknown>): void {
+export async function applyWorkspaceSettings(page: Page, workspaceDir: string, settings: Record<string, unknown>): Promise<void> {
+  const marker = `model-lens-e2e-settings-${++settingsGeneration}`;
   mkdirSync(join(workspaceDir, '.vscode'), { recursive: true });
-  writeFileSync(join(workspaceDir, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2));
+  writeFileSync(join(workspaceDir, '.vscode', 'settings.json'), JSON.stringify({ ...settings, 'window.title': marker }, null, 2));
+  await poll(`workspace settings #${settingsGeneration} to apply`, async () => (await page.title()).includes(marker), 20_000, 200);
+  await sleep(500);
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

@@ -99,6 +99,8 @@ export const baseVsCodeSettings: Record<string, unknown> = {
   'editor.hover.delay': 150,
   'chat.commandCenter.enabled': false,
   'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  // A single click selects in the Explorer (as right-click journeys need) without opening a preview.
+  'workbench.list.openMode': 'doubleClick',
 };
 
 /** Settings every e2e server gets for Model Lens: the fixture probes, small batches, CPU-friendly. */
