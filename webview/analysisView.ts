@@ -194,11 +194,17 @@ export class AnalysisView {
 
   private topbar(s: AnalysisViewState | undefined): HTMLElement {
     const r = s?.result;
-    const title = r ? (r.compare ? `${compareLabels(r.model, r.compare.model).join('  vs  ')}` : modelLabel(r.model)) : (s?.title ?? 'Model Lens analysis');
+    const title = r
+      ? r.compare
+        ? `${compareLabels(r.model, r.compare.model).join('  vs  ')}`
+        : modelLabel(r.model)
+      : s?.files.length
+        ? s.files.map(baseName).join('  vs  ')
+        : (s?.title ?? 'Model Lens analysis');
     const sub = r
       ? `${r.compare ? 'Comparison' : 'Analysis'} · attention distance, head diversity, CKA (Xie et al., arXiv 2205.13543)${s?.cached ? ' · from cache' : ''}`
       : s?.phase === 'running'
-        ? `${s.files.length === 2 ? 'Comparison' : 'Analysis'} running${s.files.length ? ` · ${s.files.map(baseName).join(' vs ')}` : ''}`
+        ? `${s.files.length === 2 ? 'Comparison' : 'Analysis'} running · attention distance, head diversity, CKA`
         : '';
     const actions = el('div', { class: 'ml-actions' });
     if (r && s?.phase === 'done') {
