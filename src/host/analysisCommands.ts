@@ -13,12 +13,6 @@ import { panelKey, runParams, viewProgress } from './analysisPanelModel';
 import { createAnalysisCache, type AnalysisCache } from './analysisCache';
 import type { HostServices } from './services';
 
-/** One analysis or comparison to run or show. */
-export interface AnalysisRequest {
-  /** One checkpoint, or two for a comparison. */
-  files: [string] | [string, string];
-}
-
 /** How long a cancelled job may keep the worker busy before the worker is killed (ms). */
 export const CANCEL_GRACE_MS = 1000;
 
@@ -156,8 +150,7 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
         try {
           await fn(...args);
         } catch (e) {
-          services.log.error(`${id} failed: ${e instanceof Error ? e.message : String(e)}`);
-          report(e);
+          report(new Error(`${id} failed: ${e instanceof Error ? e.message : String(e)}`));
         }
       }),
     );

@@ -239,7 +239,7 @@ export class AnalysisPanels implements vscode.Disposable {
       return { panel: existing, created: false };
     }
     const title = panelTitle(files);
-    const wp = vscode.window.createWebviewPanel(ANALYSIS_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, { enableScripts: true, localResourceRoots: [] });
+    const wp = vscode.window.createWebviewPanel(ANALYSIS_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, localResourceRoots: [] });
     return { panel: this.adopt(wp, { key, files, title, phase: 'running', progress: { done: 0, total: 0, stage: 'Starting…' } }), created: true };
   }
 
