@@ -355,3 +355,40 @@ test('restore after reload: a saved result is adopted without running; garbage s
     h.done();
   }
 });
+
+test('Export Analysis… from the palette: the view renders the PNG on request, the host saves it', async () => {
+  const h = setup();
+  try {
+    const run = analyze(h);
+    await until(() => h.runs.length === 1);
+    h.worker.finish();
+    await run;
+    const p = h.panels[0]!;
+    p.send({ kind: 'note', method: 'analysisView/ready', params: {} });
+    const fv = fakeVscode as unknown as Record<string, Record<string, unknown>>;
+    let offered: string[] = [];
+    fv['window']!['showQuickPick'] = async (items: { label: string }[]) => {
+      offered = items.map((i) => i.label);
+      return items.find((i) => i.label.includes('PNG — CKA heatmap'));
+    };
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+    const exported = h.commands.get('modelLens.exportAnalysis')!();
+    await until(() => p.posted.some((m) => m.method === 'analysisView/renderPng'));
+    const req = p.posted.find((m) => m.method === 'analysisView/renderPng')!;
+    assert.deepEqual(req.params, { chart: 'cka' });
+    p.send({ kind: 'res', id: req.id, ok: true, result: { dataUrl: `data:image/png;base64,${png}` } });
+    await exported;
+    assert.deepEqual(readFileSync(h.saveTarget!), Buffer.from(png, 'base64'));
+    assert.deepEqual(offered.map((l) => l.replace(/^\$\([a-z-]+\) /, '')), [
+      'JSON',
+      'CSV — Attention distance',
+      'CSV — Head diversity',
+      'CSV — CKA (layer × layer)',
+      'PNG — Attention distance chart',
+      'PNG — Head diversity chart',
+      'PNG — CKA heatmap',
+    ]);
+  } finally {
+    h.done();
+  }
+});
