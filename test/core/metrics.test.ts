@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   attentionDistance, attentionDistanceSum, headDiversity, headDiversityFromKlSum, klSum, patchAttention, patchDistanceMatrix,
   type AttentionDims,
@@ -58,36 +56,4 @@ test('dimension mismatches are rejected', () => {
   assert.throws(() => attentionDistance(new Float64Array(25), dims), /tokens/);
 });
 
-// PyTorch float64 references written by test/fixtures/makeFixtures.py (helper F), when present.
-const refDir = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'metrics');
-const refFiles = existsSync(refDir) ? readdirSync(refDir).filter((f) => f.endsWith('.json')) : [];
-for (const f of refFiles) {
-  test(`metrics match PyTorch float64 reference ${f}`, () => {
-    const ref = JSON.parse(readFileSync(join(refDir, f), 'utf8')) as Record<string, unknown>;
-    checkReference(ref);
-  });
-}
-
-function checkReference(ref: Record<string, unknown>): void {
-  const num = (k: string): number => {
-    const v = ref[k];
-    assert.equal(typeof v, 'number', `reference field ${k}`);
-    return v as number;
-  };
-  const attn = (ref['attention'] ?? ref['attn'] ?? ref['A']) as unknown;
-  assert.ok(Array.isArray(attn), 'reference has the attention tensor');
-  const flat = (attn as unknown[]).flat(4) as number[];
-  const patch = ref['patchSize'] as [number, number] | number;
-  const grid = ref['grid'] as [number, number];
-  const dims: AttentionDims = {
-    batch: num('batch'), heads: num('heads'), tokens: num('tokens'), special: num('special'),
-    gridH: grid[0], gridW: grid[1],
-    patchH: Array.isArray(patch) ? patch[0] : patch, patchW: Array.isArray(patch) ? patch[1] : patch,
-  };
-  const ad = attentionDistance(flat, dims);
-  const hd = headDiversity(flat, dims);
-  const refAd = (ref['attentionDistance'] ?? ref['attention_distance']) as number[];
-  const refHd = (ref['headDiversity'] ?? ref['head_diversity']) as number[];
-  refAd.forEach((v, h) => close(ad[h] as number, v, 1e-9, `AD head ${h}`));
-  refHd.forEach((v, h) => close(hd[h] as number, v, 1e-9, `HD head ${h}`));
-}
+// PyTorch float64 references (test/fixtures/metrics/*.json) are checked by metricsCase.test.ts (helper F).
