@@ -43,35 +43,43 @@ function checkAbort(signal: AbortSignal): void {
 
 let abandonedRuns = 0;
 
-/** Native runs of cancelled jobs still executing (onnxruntime cannot interrupt a run); 0 when none. */
+/** Native work (runs, session creation) of cancelled jobs still executing; onnxruntime cannot interrupt it. */
 export function abandonedRunsInFlight(): number {
   return abandonedRuns;
 }
 
-/** Resolves when the run finishes, or rejects as soon as the job is cancelled (the native run is abandoned). */
-async function runCancellable(session: ort.InferenceSession, feeds: ort.InferenceSession.FeedsType, signal: AbortSignal): Promise<ort.InferenceSession.ReturnType> {
+/**
+ * Resolves with `work`, or rejects as soon as the job is cancelled. Abandoned native work is counted (the
+ * host kills a worker that stays busy after a cancel) and `onLate` disposes of its result when it comes.
+ */
+async function cancellable<T>(work: Promise<T>, signal: AbortSignal, onLate?: (value: T) => void): Promise<T> {
   checkAbort(signal);
   let finished = false;
-  const run = session.run(feeds).finally(() => {
+  const tracked = work.finally(() => {
     finished = true;
   });
-  run.catch(() => undefined);
+  tracked.catch(() => undefined);
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => {
       if (!finished) {
         abandonedRuns++;
-        void run.finally(() => abandonedRuns--).catch(() => undefined);
+        tracked.then((v) => onLate?.(v), () => undefined).finally(() => abandonedRuns--);
       }
       reject(new ModelLensError('cancelled', '', 'analysis cancelled'));
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });
   try {
-    return await Promise.race([run, aborted]);
+    return await Promise.race([tracked, aborted]);
   } finally {
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
+}
+
+function runCancellable(session: ort.InferenceSession, feeds: ort.InferenceSession.FeedsType, signal: AbortSignal): Promise<ort.InferenceSession.ReturnType> {
+  checkAbort(signal);
+  return cancellable(session.run(feeds), signal);
 }
 
 function outputData(out: ort.InferenceSession.ReturnType, name: string, file: string): Float32Array {
@@ -102,6 +110,8 @@ function headsFromOutput(out: ort.InferenceSession.ReturnType, model: PreparedMo
 
 export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, prepareModel: PrepareFn): Promise<AnalysisResult> {
   const t0 = performance.now();
+  // A job cancelled while it waited in the worker's queue does nothing.
+  checkAbort(hooks.signal);
   const jobId = params.jobId ?? 'job';
   const warnings: string[] = [];
   let batchSize = Math.max(1, Math.floor(params.batchSize || DEFAULT_BATCH));
@@ -122,12 +132,13 @@ export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, pr
     hooks.progress({ jobId, done: 0, total: 1, phase: 'session' });
     const t = performance.now();
     let session: ort.InferenceSession;
+    // Creating a ViT-L session takes seconds; a cancel must not wait for it.
     if (first) {
-      const created = await createSession(model.onnx, params.device);
+      const created = await cancellable(createSession(model.onnx, params.device), hooks.signal, (late) => void late.session.release().catch(() => undefined));
       device = created.device;
       session = created.session;
     } else {
-      session = await createSessionOn(model.onnx, device.used as Exclude<DeviceName, 'auto'>);
+      session = await cancellable(createSessionOn(model.onnx, device.used as Exclude<DeviceName, 'auto'>), hooks.signal, (late) => void late.release().catch(() => undefined));
     }
     sessionMs += performance.now() - t;
     runs.push({ model, session, attention: accumulatorFor(model) });
