@@ -76,7 +76,8 @@ export function decodePng(bytes: Uint8Array, file: string): RgbImage {
   while (pos < bytes.length) {
     if (pos + 8 > bytes.length) throw new ModelLensError('truncated', file, 'PNG chunk header cut off', pos);
     const len = readU32(bytes, pos);
-    const type = String.fromCharCode(bytes[pos + 4] as number, bytes[pos + 5] as number, bytes[pos + 6] as number, bytes[pos + 7] as number);
+    // Chunk types are four ASCII letters; anything else is shown as '?' so messages stay printable.
+    const type = Array.from(bytes.subarray(pos + 4, pos + 8), (c) => ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? String.fromCharCode(c) : '?')).join('');
     const start = pos + 8;
     if (len > bytes.length - start - 4) throw new ModelLensError('truncated', file, `PNG chunk ${type} claims ${len} bytes, past the end of the file`, pos);
     const body = bytes.subarray(start, start + len);

@@ -65,12 +65,12 @@ export function precheck(device: Exclude<DeviceName, 'auto'>, platform: NodeJS.P
   if (device === 'cuda') {
     const dir = bindingDir();
     const lib = platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
-    if (!(dir && existsSync(join(dir, lib)))) return 'the CUDA provider is not installed with onnxruntime-node (it needs the CUDA build and CUDA 12 libraries)';
+    if (!(dir && existsSync(join(dir, lib)))) return 'no CUDA provider library beside onnxruntime-node (needs its CUDA build and CUDA 12)';
     return undefined;
   }
   if (!listed && device !== 'dml' && device !== 'coreml') return `this onnxruntime-node build has no ${device} backend`;
   if (device === 'webgpu' && platform === 'linux' && !findSharedLib('libvulkan.so.1')) {
-    return 'WebGPU needs a Vulkan driver and libvulkan.so.1 was not found (no GPU, or no Vulkan loader installed)';
+    return 'no Vulkan loader (libvulkan.so.1), which WebGPU needs on Linux';
   }
   return undefined;
 }
@@ -138,7 +138,7 @@ export async function createSession(model: Uint8Array, requested: DeviceName): P
   }
   const session = await ort.InferenceSession.create(model, sessionOptions('cpu'));
   const device: DeviceOutcome = { requested, used: 'cpu' };
-  if (tried.length) device.fallbackReason = `CPU because ${tried.join('; ')}`;
+  if (tried.length) device.fallbackReason = tried.join('; ');
   return { session, device };
 }
 
