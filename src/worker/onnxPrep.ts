@@ -2,7 +2,9 @@
 import { basename } from 'node:path';
 import { stat } from 'node:fs/promises';
 import type { ModelSummary } from '../core/archTypes';
+import { recognize } from '../core/arch';
 import { instrumentOnnxFile } from '../core/onnx/instrument';
+import { openCheckpoint } from '../core/openCheckpoint';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../core/probes';
 import type { PrepareOptions, PreparedModel } from './preparedModel';
 
@@ -13,6 +15,9 @@ export async function prepareOnnxFile(file: string, opts: PrepareOptions): Promi
   const heads = inst.heads ?? opts.heads ?? null;
   const warnings = [...inst.warnings];
   warnings.push('ONNX model: input normalisation is not recorded in the file; probes use ImageNet mean/std.');
+  // The inspector's view of the file gives params/dtypes (and dim/special tokens when recognizable);
+  // the instrumented graph is the authority on layers, grid and input size.
+  const inspected = await openCheckpoint(file).then((c) => recognize(c).summary, () => undefined);
   const summary: ModelSummary = {
     file,
     format: 'onnx',
@@ -20,13 +25,13 @@ export async function prepareOnnxFile(file: string, opts: PrepareOptions): Promi
     layers: inst.layers,
     heads,
     headsSource: inst.heads !== null ? 'checkpoint-args' : opts.heads !== undefined ? 'override' : 'unknown',
-    dim: null,
+    dim: inspected?.dim ?? null,
     patchSize: inst.patchSize,
     imageSize: inst.imageSize,
-    specialTokens: null,
-    params: 0,
-    dtype: 'F32',
-    dtypes: {},
+    specialTokens: inst.grid[0] * inst.grid[1] === inst.patchTokens ? (inspected?.specialTokens ?? null) : null,
+    params: inspected?.params ?? 0,
+    dtype: inspected?.dtype ?? 'F32',
+    dtypes: inspected?.dtypes ?? {},
     details: { softmaxOutputs: inst.softmaxOutputs.length, originalInput: inst.originalInput, fileBytes: size, name: basename(file) },
   };
   return {
