@@ -77,9 +77,20 @@ async function cancellable<T>(work: Promise<T>, signal: AbortSignal, onLate?: (v
   }
 }
 
-function runCancellable(session: ort.InferenceSession, feeds: ort.InferenceSession.FeedsType, signal: AbortSignal): Promise<ort.InferenceSession.ReturnType> {
+async function runCancellable(run: ModelRun, feeds: ort.InferenceSession.FeedsType, n: number, signal: AbortSignal): Promise<ort.InferenceSession.ReturnType> {
   checkAbort(signal);
-  return cancellable(session.run(feeds), signal);
+  const fetches = fetchesFor(run, n);
+  if (fetches) {
+    try {
+      await cancellable(run.session.run(feeds, fetches), signal);
+      return fetches;
+    } catch (e) {
+      if (signal.aborted) throw e;
+      // Some providers cannot write into caller buffers; let onnxruntime allocate from now on.
+      run.noPrealloc = true;
+    }
+  }
+  return cancellable(run.session.run(feeds), signal);
 }
 
 function outputData(out: ort.InferenceSession.ReturnType, name: string, file: string): Float32Array {
@@ -93,6 +104,27 @@ interface ModelRun {
   session: ort.InferenceSession;
   /** Created at the first batch when the head count is only known from the output shape (ONNX exports). */
   attention: AttentionAccumulator | undefined;
+  /** Preallocated output tensors for the current batch size (reused batch after batch). */
+  fetches?: { n: number; tensors: Record<string, ort.Tensor> } | undefined;
+  /** Set when the provider refused preallocated outputs; runs then let onnxruntime allocate. */
+  noPrealloc?: boolean;
+}
+
+/** Output buffers for a batch of n, once the head count is known. */
+function fetchesFor(run: ModelRun, n: number): Record<string, ort.Tensor> | undefined {
+  const { layers: l, heads: h } = run.model;
+  if (run.noPrealloc || h <= 0) return undefined;
+  if (run.fetches?.n !== n) {
+    run.fetches = {
+      n,
+      tensors: {
+        attn_dist_sum: new ort.Tensor('float32', new Float32Array(l * h), [l, h]),
+        kl_sum: new ort.Tensor('float32', new Float32Array(l * h * h), [l, h, h]),
+        gram: new ort.Tensor('float32', new Float32Array(l * n * n), [l, n, n]),
+      },
+    };
+  }
+  return run.fetches.tensors;
 }
 
 function accumulatorFor(model: PreparedModel): AttentionAccumulator | undefined {
@@ -213,13 +245,12 @@ export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, pr
         const input = batchTensor(batch, run.model.inputSize, run.model.mean, run.model.std);
         timing['preprocessMs'] = (timing['preprocessMs'] ?? 0) + performance.now() - tp;
         const tInf = performance.now();
-        const out = await runCancellable(run.session, { [run.model.inputName]: new ort.Tensor('float32', input, [n, 3, run.model.inputSize[0], run.model.inputSize[1]]) }, hooks.signal);
+        const out = await runCancellable(run, { [run.model.inputName]: new ort.Tensor('float32', input, [n, 3, run.model.inputSize[0], run.model.inputSize[1]]) }, n, hooks.signal);
         timing.inferenceMs += performance.now() - tInf;
         const tr = performance.now();
         run.attention ??= new AttentionAccumulator(run.model.layers, headsFromOutput(out, run.model), run.model.patchTokens);
         run.attention.add(outputData(out, 'attn_dist_sum', run.model.file), outputData(out, 'kl_sum', run.model.file), n);
         grams.push(outputData(out, 'gram', run.model.file));
-        for (const v of Object.values(out)) v.dispose?.();
         timing['reduceMs'] = (timing['reduceMs'] ?? 0) + performance.now() - tr;
       }
       const tr = performance.now();
