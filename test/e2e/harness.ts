@@ -338,10 +338,11 @@ let settingsGeneration = 0;
  * configuration change alongside, so a short pause covers it).
  */
 export async function applyWorkspaceSettings(page: Page, workspaceDir: string, settings: Record<string, unknown>): Promise<void> {
-  const marker = `model-lens-e2e-settings-${++settingsGeneration}`;
+  // The command center shows the title: zero-width spaces keep the picture clean and the title unique.
+  const marker = `workspace${'\u200b'.repeat(++settingsGeneration)}`;
   mkdirSync(join(workspaceDir, '.vscode'), { recursive: true });
   writeFileSync(join(workspaceDir, '.vscode', 'settings.json'), JSON.stringify({ ...settings, 'window.title': marker }, null, 2));
-  await poll(`workspace settings #${settingsGeneration} to apply`, async () => (await page.title()).includes(marker), 20_000, 200);
+  await poll(`workspace settings #${settingsGeneration} to apply`, async () => (await page.title()).includes(marker), 20_000, 200); // markers only grow: the newest matches alone
   await sleep(500);
 }
 
