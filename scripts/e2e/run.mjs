@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
 import { build } from 'esbuild';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -87,5 +88,9 @@ for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
   }
 }
 if (leftovers.length > 0) console.error(`test:e2e: killed ${leftovers.length} leftover process(es) of this run: ${leftovers.join(' ')}`);
+// ...and no scratch folder (a test that crashed skipped its own cleanup), unless asked to keep them.
+if (process.env.MODEL_LENS_E2E_KEEP !== '1') {
+  for (const d of readdirSync(tmpdir()).filter((n) => n.startsWith(`mle2e-${runId}-`))) rmSync(join(tmpdir(), d), { recursive: true, force: true });
+}
 console.log(`test:e2e stages: ${timings.join(', ')}; screenshots in test-results/e2e/`);
 process.exit(r.status ?? 1);
