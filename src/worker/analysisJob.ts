@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { AttentionAccumulator } from '../core/analysisAccumulator';
 import { ModelLensError } from '../core/errors';
 import { CkaAccumulator, MIN_CKA_BATCH } from '../core/hsic';
-import { RESIZE_DESCRIPTION, SYNTHETIC_WARNING, batchTensor, folderProbeSet, syntheticProbeSet, type ProbeSet } from '../core/probes';
+import { RESIZE_DESCRIPTION, SYNTHETIC_WARNING, batchTensor, folderProbeSet, syntheticProbeSet, type ProbeImage, type ProbeSet } from '../core/probes';
 import { ANALYSIS_SCHEMA, type AnalysisResult, type DeviceName } from '../core/resultSchema';
 import type { AnalysisProgress, AnalysisRunParams } from '../protocol/workerProtocol';
 import { createSession, createSessionOn, type DeviceOutcome } from './devices';
@@ -140,7 +140,12 @@ function headsFromOutput(out: ort.InferenceSession.ReturnType, model: PreparedMo
   return h;
 }
 
-export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, prepareModel: PrepareFn): Promise<AnalysisResult> {
+export interface JobOptions {
+  /** Decode the next batch while the current one runs (default: only when not on CPU). */
+  prefetch?: boolean;
+}
+
+export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, prepareModel: PrepareFn, opts: JobOptions = {}): Promise<AnalysisResult> {
   const t0 = performance.now();
   // A job cancelled while it waited in the worker's queue does nothing.
   checkAbort(hooks.signal);
@@ -227,12 +232,19 @@ export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, pr
       skipped.push(name);
       hooks.log('warn', `skipped probe image ${name}: ${problem}`);
     });
-    for (;;) {
+    const decodeNext = (): IteratorResult<ProbeImage[]> => {
+      const t = performance.now();
+      const r = batches.next();
+      timing['decodeMs'] = (timing['decodeMs'] ?? 0) + performance.now() - t;
+      return r;
+    };
+    // On a GPU the CPU idles while a batch runs: decode the next batch meanwhile. On CPU the cores are
+    // all busy with the run, and a decode competing with them slows the run down, so it waits.
+    const prefetch = opts.prefetch ?? device.used !== 'cpu';
+    checkAbort(hooks.signal);
+    let next = decodeNext();
+    while (!next.done) {
       checkAbort(hooks.signal);
-      const tDecode = performance.now();
-      const next = batches.next();
-      timing['decodeMs'] = (timing['decodeMs'] ?? 0) + performance.now() - tDecode;
-      if (next.done) break;
       const batch = next.value;
       const n = batch.length;
       if (fixed !== undefined && n !== fixed) {
@@ -240,13 +252,22 @@ export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, pr
         break;
       }
       const grams: Float32Array[] = [];
+      let fetched = false;
       for (const run of runs) {
         const tp = performance.now();
         const input = batchTensor(batch, run.model.inputSize, run.model.mean, run.model.std);
         timing['preprocessMs'] = (timing['preprocessMs'] ?? 0) + performance.now() - tp;
         const tInf = performance.now();
-        const out = await runCancellable(run, { [run.model.inputName]: new ort.Tensor('float32', input, [n, 3, run.model.inputSize[0], run.model.inputSize[1]]) }, n, hooks.signal);
-        timing.inferenceMs += performance.now() - tInf;
+        const pending = runCancellable(run, { [run.model.inputName]: new ort.Tensor('float32', input, [n, 3, run.model.inputSize[0], run.model.inputSize[1]]) }, n, hooks.signal);
+        let overlapped = 0;
+        if (prefetch && run === runs[runs.length - 1]) {
+          const td = performance.now();
+          next = decodeNext();
+          overlapped = performance.now() - td;
+          fetched = true;
+        }
+        const out = await pending;
+        timing.inferenceMs += performance.now() - tInf - overlapped;
         const tr = performance.now();
         run.attention ??= new AttentionAccumulator(run.model.layers, headsFromOutput(out, run.model), run.model.patchTokens);
         run.attention.add(outputData(out, 'attn_dist_sum', run.model.file), outputData(out, 'kl_sum', run.model.file), n);
@@ -258,6 +279,7 @@ export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, pr
       timing['reduceMs'] = (timing['reduceMs'] ?? 0) + performance.now() - tr;
       done += n;
       hooks.progress({ jobId, done, total: Math.max(probes.planned - skipped.length, done), phase: 'run' });
+      if (!fetched) next = decodeNext();
     }
   } finally {
     await releaseAll();

@@ -94,3 +94,19 @@ test('not analyzable checkpoints are a clear typed error', async () => {
     (e: unknown) => (e as { code?: string }).code === 'not-analyzable' && /tiny_cnn\.pth/.test((e as Error).message),
   );
 });
+
+test('decoding the next batch during the run (GPU mode) gives identical numbers, for compare too', async () => {
+  const base: AnalysisRunParams = {
+    file: join(fixtures, 'models/vit_tiny_patch8_32.pth'), fileB: join(fixtures, 'models/mae_pretrain_vit_tiny_patch8.pth'),
+    images: join(fixtures, 'probes/mixed'), batchSize: 3, device: 'cpu',
+  };
+  const a = await runAnalysis(base, hooks(), prepareModel, { prefetch: false });
+  const b = await runAnalysis(base, hooks(), prepareModel, { prefetch: true });
+  assert.equal(a.probe.count, 8);
+  assert.equal(a.probe.preprocess.skipped, 1);
+  assert.deepEqual(b.attentionDistance, a.attentionDistance);
+  assert.deepEqual(b.headDiversity, a.headDiversity);
+  assert.deepEqual(b.cka, a.cka);
+  assert.deepEqual(b.compare?.crossCka, a.compare?.crossCka);
+  assert.deepEqual(b.warnings, a.warnings);
+});
