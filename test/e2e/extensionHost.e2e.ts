@@ -15,7 +15,7 @@ const suiteModule = join(repoRoot, 'out', 'vscode-tests', 'index.js');
 async function runSuite(trusted: boolean): Promise<void> {
   const tag = trusted ? 'trusted' : 'untrusted';
   const scratch = scratchDir(`exthost-${tag}`);
-  const ws = makeWorkspace(join(scratch, 'workspace'), []).dir;
+  const ws = makeWorkspace(join(scratch, 'workspace'), ['vit_tiny_patch8_32.pth']).dir;
   const dev = join(scratch, 'vsix');
   extractZip(vsix, dev);
   const extensionsDir = join(scratch, 'extensions');

@@ -10,7 +10,7 @@ import { baseVsCodeSettings, makeWorkspace, modelLensSettings, repoRoot } from '
 async function runOnce(trusted: boolean): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), `model-lens-test-electron-${trusted ? 'trusted' : 'untrusted'}-`));
   try {
-    const ws = makeWorkspace(join(scratch, 'workspace'), []).dir;
+    const ws = makeWorkspace(join(scratch, 'workspace'), ['vit_tiny_patch8_32.pth']).dir;
     const userData = join(scratch, 'user-data');
     mkdirSync(join(userData, 'User'), { recursive: true });
     writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({ ...baseVsCodeSettings, ...modelLensSettings }, null, 2));

@@ -84,6 +84,19 @@ check('the packaged extension is installed and activates', async () => {
   assert.equal(pkg.capabilities?.untrustedWorkspaces?.supported, 'limited');
 });
 
+check('the hover over a checkpoint path in train.py summarises it', async () => {
+  const doc = await vscode.workspace.openTextDocument(wsUri('train.py'));
+  const line = doc.getText().split('\n').findIndex((l) => l.includes('"vit_tiny_patch8_32.pth"'));
+  assert.ok(line >= 0, 'train.py names vit_tiny_patch8_32.pth');
+  const pos = new vscode.Position(line, doc.lineAt(line).text.indexOf('vit_tiny') + 3);
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, pos);
+  // Markdown source: undo its backslash escapes before matching ("67\.6 K" renders as "67.6 K").
+  const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n').replace(/\\([\\`*_{}[\]()#+\-.!|<>])/g, '$1');
+  assert.match(text, /Model Lens/, `no Model Lens hover: ${text.slice(0, 300)}`);
+  assert.match(text, /67\.6\s*K/, `params in the hover: ${text.slice(0, 300)}`);
+  assert.match(text, /3×3/, `layers×heads in the hover: ${text.slice(0, 300)}`);
+});
+
 if (vscode.workspace.isTrusted) {
   check('every command in package.json is registered, and no other modelLens.* command', async () => {
     const ext = await extension();
