@@ -37,6 +37,8 @@ export class WorkerClient {
   private expectedExit: string | undefined;
   private readonly noteHandlers = new Map<string, Set<(params: unknown) => void>>();
   private disposed = false;
+  /** Set while a cancelled job's worker is checked for leftover native work. */
+  private draining: Promise<void> | undefined;
 
   constructor(private readonly opts: WorkerClientOptions) {}
 
@@ -45,8 +47,12 @@ export class WorkerClient {
     return this.proc?.pid;
   }
 
-  /** Sends a request, starting a worker if none is running; rejects with code 'peer-exited' if it dies. */
-  request<T>(method: string, params: unknown, signal?: AbortSignal): Promise<T> {
+  /**
+   * Sends a request, starting a worker if none is running; rejects with code 'peer-exited' if it dies.
+   * After a cancel, new requests wait until the worker is known idle (or has been replaced).
+   */
+  async request<T>(method: string, params: unknown, signal?: AbortSignal): Promise<T> {
+    while (this.draining) await this.draining;
     const rpc = this.endpoint();
     const proc = this.proc;
     if (signal) {
@@ -103,22 +109,33 @@ export class WorkerClient {
   }
 
   /**
-   * A cancelled job answers at once, but the native run it abandoned keeps the cores busy until it ends.
-   * After the grace period, ask the worker; if it is still busy (or does not answer), kill it.
+   * A cancelled job answers at once, but native work it abandoned keeps the cores busy until it ends.
+   * Poll the worker until it reports idle; past the grace period (or if it stops answering), kill it.
    */
   private afterCancel(proc: ChildProcess | undefined): void {
-    const grace = this.opts.cancelGraceMs ?? 1500;
-    setTimeout(() => {
-      if (!proc || proc !== this.proc || !this.rpc) return;
-      const rpc = this.rpc;
-      const timeout = new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), 500).unref());
-      void Promise.race([rpc.request<WorkerPong>(WORKER_PING, {}), timeout]).then(
-        (pong) => {
-          if (pong === 'timeout' || (pong.busy ?? 0) > 0) this.killIf(proc, 'killed after cancel: the worker was still running the cancelled job');
-        },
-        () => undefined,
-      );
-    }, grace).unref();
+    if (!proc || this.draining) return;
+    const deadline = Date.now() + (this.opts.cancelGraceMs ?? 1500);
+    const drain = async (): Promise<void> => {
+      // Let the endpoint send `$/cancel` first: IPC is ordered, so the ping then sees the abandoned work.
+      await new Promise((res) => setImmediate(res));
+      for (;;) {
+        const rpc = this.rpc;
+        if (proc !== this.proc || !rpc || rpc.closed) return;
+        const pong = await Promise.race([
+          rpc.request<WorkerPong>(WORKER_PING, {}).catch(() => undefined),
+          new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), 500).unref()),
+        ]);
+        if (pong !== 'timeout' && pong !== undefined && (pong.busy ?? 0) === 0) return;
+        if (pong === 'timeout' || Date.now() >= deadline) {
+          this.killIf(proc, 'killed after cancel: the worker was still running the cancelled job');
+          return;
+        }
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    };
+    this.draining = drain().finally(() => {
+      this.draining = undefined;
+    });
   }
 
   private killIf(proc: ChildProcess, reason: string): void {
