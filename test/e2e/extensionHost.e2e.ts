@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanupScratch, e2eInputs, launchBrowser, notificationsText, poll, screenshot, scratchDir, startCodeServer } from './harness';
+import { cleanupScratch, e2eInputs, launchBrowser, notificationsText, poll, screenshot, scratchDir, startCodeServer, webviewFrame } from './harness';
 import { makeWorkspace, modelLensSettings, repoRoot } from './workspace';
 import { extractZip } from './zipFile';
 
@@ -45,8 +45,11 @@ async function runSuite(trusted: boolean): Promise<void> {
         const t = await notificationsText(page);
         return /trust|restricted/i.test(t) ? t : undefined;
       }, 10_000).catch(async (e: Error) => `${e.message}; notifications: ${await notificationsText(page)}`);
+      // The analysis panel that opened must say the same, not stay blank.
+      const panel = await webviewFrame(page, /trust/i, 20_000).then(() => 'ok', (e: Error) => e.message);
       await screenshot(page, 'exthost-untrusted-refusal');
       assert.match(text, /trust|restricted/i, 'no notification told the user that running a model needs a trusted workspace');
+      assert.equal(panel, 'ok', 'the analysis panel opened in Restricted Mode does not explain that the workspace must be trusted');
     } else {
       await screenshot(page, 'exthost-trusted');
     }

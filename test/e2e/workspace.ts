@@ -22,7 +22,7 @@ const CHECKPOINT_EXT = /\.(pth|pt|ckpt|bin|safetensors|onnx)$/i;
  * - every fixture model at the root (folders such as hf_vit_p14/ as folders), plus copies of the
  *   timm fixture as .pt, .ckpt and pytorch_model.bin so each supported extension has a file;
  * - test/fixtures/bad/ as bad/ (hostile and corrupt files);
- * - the demo checkpoints, when demo/ has them;
+ * - the demo checkpoints, when demo/checkpoints/ has them;
  * - probes/ (the fixture probe images the PyTorch references used) and refs/ (those references);
  * - fixtures-manifest.json, and a train.py that names checkpoints by path (for the hover).
  */
@@ -49,11 +49,11 @@ export function makeWorkspace(dir: string, trainPyPaths: string[]): Workspace {
       checkpoints.push(name);
     }
   }
-  const demo = join(repoRoot, 'demo');
+  const demo = join(repoRoot, 'demo', 'checkpoints');
   if (existsSync(demo)) {
-    for (const e of readdirSync(demo, { withFileTypes: true, recursive: true })) {
+    for (const e of readdirSync(demo, { withFileTypes: true })) {
       if (!e.isFile() || !CHECKPOINT_EXT.test(e.name) || checkpoints.includes(e.name)) continue;
-      cpSync(join(e.parentPath, e.name), join(dir, e.name));
+      cpSync(join(demo, e.name), join(dir, e.name));
       checkpoints.push(e.name);
     }
   }
