@@ -212,6 +212,9 @@ export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, pr
     throw e;
   }
   if (probes.source === 'synthetic') warnings.push(SYNTHETIC_WARNING);
+  if (modelB && (modelB.inputSize[0] !== modelA.inputSize[0] || modelB.inputSize[1] !== modelA.inputSize[1])) {
+    warnings.push(`The models take different input sizes (${modelA.inputSize.join('×')} and ${modelB.inputSize.join('×')}); each gets the same probe images preprocessed to its own size${probes.source === 'synthetic' ? ` (synthetic probes are drawn at ${modelA.inputSize.join('×')} and resized for model B)` : ''}.`);
+  }
   const fixed = modelA.fixedBatch ?? modelB?.fixedBatch;
   if (fixed !== undefined) {
     if (modelA.fixedBatch !== undefined && modelB?.fixedBatch !== undefined && modelA.fixedBatch !== modelB.fixedBatch) {
