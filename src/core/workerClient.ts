@@ -27,14 +27,19 @@ export interface WorkerClientOptions {
   onLog?: (log: WorkerLog) => void;
   /** Called when a worker process ends, with why (expected or not). */
   onExit?: (reason: string, expected: boolean) => void;
-  /** Where the worker's stdout/stderr go (default: ignored). */
+  /** Where the worker's stdout/stderr go (default: ignored; with `onOutput`, piped to it line by line). */
   stdio?: 'ignore' | 'inherit';
+  /** Receives the worker's stdout/stderr lines (the stream is then piped, whatever `stdio` says). */
+  onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Called once a worker process has started, with its pid and how long the fork took. */
+  onStart?: (pid: number | undefined, ms: number) => void;
 }
 
 export class WorkerClient {
   private proc: ChildProcess | undefined;
   private rpc: RpcEndpoint | undefined;
-  private expectedExit: string | undefined;
+  /** Why we killed a process on purpose: per process, since a fresh worker may start before the old one's exit event. */
+  private readonly expectedExits = new WeakMap<ChildProcess, string>();
   private readonly noteHandlers = new Map<string, Set<(params: unknown) => void>>();
   private disposed = false;
   /** Set while a cancelled job's worker is checked for leftover native work. */
@@ -88,7 +93,14 @@ export class WorkerClient {
 
   private forward(rpc: RpcEndpoint, method: string): void {
     rpc.onNotification(method, (p) => {
-      for (const h of this.noteHandlers.get(method) ?? []) h(p);
+      for (const h of this.noteHandlers.get(method) ?? []) {
+        // One failing subscriber must not keep the others (or the endpoint) from seeing the message.
+        try {
+          h(p);
+        } catch (e) {
+          this.opts.onLog?.({ level: 'error', message: `notification handler for ${method} failed: ${String(e)}` });
+        }
+      }
     });
   }
 
@@ -96,7 +108,7 @@ export class WorkerClient {
   kill(reason: string): void {
     const proc = this.proc;
     if (!proc) return;
-    this.expectedExit = reason;
+    this.expectedExits.set(proc, reason);
     this.rpc?.close(reason);
     proc.kill('SIGKILL');
     this.proc = undefined;
@@ -145,14 +157,17 @@ export class WorkerClient {
   private endpoint(): RpcEndpoint {
     if (this.disposed) throw new RpcError({ code: 'peer-exited', message: 'worker client disposed' });
     if (this.rpc && !this.rpc.closed) return this.rpc;
+    const started = Date.now();
+    const out = this.opts.onOutput ? 'pipe' : (this.opts.stdio ?? 'ignore');
     const proc = fork(this.opts.workerPath, [], {
-      stdio: [this.opts.stdio ?? 'ignore', this.opts.stdio ?? 'ignore', this.opts.stdio ?? 'ignore', 'ipc'],
+      stdio: ['ignore', out, out, 'ipc'],
+      // Typed arrays cross as typed arrays (DESIGN.md: no giant JSON number arrays).
       serialization: 'advanced',
+      // Inside VS Code the runtime is Electron; ELECTRON_RUN_AS_NODE makes it behave as plain node.
       env: { ...WORKER_ENV, ...(this.opts.env ?? process.env), ELECTRON_RUN_AS_NODE: '1' },
       execArgv: this.opts.execArgv ?? [...WORKER_EXEC_ARGV],
     });
     this.proc = proc;
-    this.expectedExit = undefined;
     const closers: Array<(reason: string) => void> = [];
     const transport: RpcTransport = {
       send: (m: RpcMessage) => {
@@ -164,13 +179,23 @@ export class WorkerClient {
     const rpc = new RpcEndpoint(transport);
     this.rpc = rpc;
     for (const method of this.noteHandlers.keys()) this.forward(rpc, method);
-    rpc.onNotification(WORKER_LOG, (p) => this.opts.onLog?.(p as WorkerLog));
+    rpc.onNotification(WORKER_LOG, (p) => {
+      const l = p as Partial<WorkerLog> | null;
+      if (l && typeof l.message === 'string') this.opts.onLog?.(l as WorkerLog);
+    });
+    const onOutput = this.opts.onOutput;
+    if (onOutput) {
+      pipeLines(proc.stdout, (line) => onOutput(line, 'stdout'));
+      pipeLines(proc.stderr, (line) => onOutput(line, 'stderr'));
+    }
+    proc.on('spawn', () => this.opts.onStart?.(proc.pid, Date.now() - started));
     let gone = false;
     const onGone = (how: string): void => {
       if (gone) return;
       gone = true;
-      const expected = this.expectedExit !== undefined;
-      const reason = this.expectedExit ?? `the analysis worker exited unexpectedly (${how}); the next job starts a fresh worker`;
+      const expectedReason = this.expectedExits.get(proc);
+      const expected = expectedReason !== undefined;
+      const reason = expectedReason ?? `the analysis worker exited unexpectedly (${how}); the next job starts a fresh worker`;
       for (const c of closers) c(reason);
       if (this.proc === proc) {
         this.proc = undefined;
@@ -182,4 +207,21 @@ export class WorkerClient {
     proc.on('error', (e) => onGone(`could not start: ${e.message}`));
     return rpc;
   }
+}
+
+/** Splits a child's output stream into non-empty lines; a runaway line without newline is cut at 64 KiB. */
+function pipeLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+  if (!stream) return;
+  let buf = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buf += chunk;
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i).trimEnd();
+      buf = buf.slice(i + 1);
+      if (line.length > 0) onLine(line);
+    }
+    if (buf.length > 64 * 1024) buf = buf.slice(-64 * 1024);
+  });
 }
