@@ -40,6 +40,14 @@ test('worker: ping, tensor stats, restart after a kill', { skip: existsSync(work
     const pong2 = await w.request<WorkerPong>(WORKER_PING, {});
     assert.notEqual(pong2.pid, pong1.pid);
     assert.ok(log.lines.some((l) => /exited unexpectedly/.test(l)), log.lines.join('\n'));
+    assert.equal(log.lines.filter((l) => /^info Worker started \(pid \d+\)/.test(l)).length, 2, log.lines.join('\n'));
+
+    // A restart on purpose is logged as such, not as a crash; the next request gets a fresh worker.
+    w.restart('test restart');
+    const pong3 = await w.request<WorkerPong>(WORKER_PING, {});
+    assert.notEqual(pong3.pid, pong2.pid);
+    assert.ok(log.lines.some((l) => l === `info Stopping the worker (pid ${pong2.pid}): test restart`), log.lines.join('\n'));
+    assert.equal(log.lines.filter((l) => /exited unexpectedly/.test(l)).length, 1);
   } finally {
     w.dispose();
   }
