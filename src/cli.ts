@@ -3,7 +3,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { attachSidecarConfig, recognize } from './core/arch';
-import { ResultCache, analysisCacheKey, defaultCacheDir } from './core/cache';
+import { createResultCache, defaultCacheDir } from './core/cache';
 import { ModelLensError, isModelLensError, type ModelLensErrorCode } from './core/errors';
 import { WorkerClient } from './core/workerClient';
 import { RpcError } from './protocol/rpc';
@@ -257,17 +257,13 @@ async function analyze(p: Parsed, compare: boolean): Promise<void> {
   if (jsonOut === true) throw new UsageError('--json needs an output path (or - for stdout)');
 
   const useCache = !p.flags.has('no-cache');
-  const cache = new ResultCache(defaultCacheDir());
-  let key: string | undefined;
-  let result: AnalysisResult | undefined;
-  if (useCache) {
-    key = await analysisCacheKey(params).catch(() => undefined);
-    if (key) result = await cache.get(key);
-  }
+  const cache = createResultCache(defaultCacheDir());
+  // A missing checkpoint or image folder fails the key; the run itself then reports it properly.
+  let result: AnalysisResult | undefined = useCache ? await cache.get(params).catch(() => undefined) : undefined;
   const cached = result !== undefined;
   if (!result) {
     result = await runJob(params);
-    if (useCache && key) await cache.put(key, result).catch(() => undefined);
+    if (useCache) await cache.put(params, result).catch(() => undefined);
   }
   if (result.schema !== ANALYSIS_SCHEMA) throw new Error('internal: result has the wrong schema');
   const text = `${JSON.stringify(result, null, 2)}\n`;

@@ -90,3 +90,15 @@ test('no default exports anywhere in src or webview', () => {
     }
   }
 });
+
+test('src/host imports no webview code; src/core imports neither src/host nor webview', () => {
+  for (const [dir, banned] of [['src/host', ['webview/']], ['src/core', ['webview/', 'src/host/']]] as const) {
+    for (const f of files(dir)) {
+      for (const spec of imports(f)) {
+        const t = layerOf(f, spec);
+        for (const b of banned) assert.ok(!t.startsWith(b), `${f} imports ${spec}`);
+      }
+    }
+  }
+});
+

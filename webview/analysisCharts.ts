@@ -2,7 +2,8 @@
 // layer×layer CKA heatmap with a colour scale (Fig. 4 style). Only the controllers used are registered.
 import type { Chart, ChartConfiguration, Plugin, TooltipItem } from 'chart.js' with { 'resolution-mode': 'import' };
 import type { MetricBlock } from '../src/protocol/analysisViewProtocol';
-import { headPoints, layerPoints, matrixCells, matrixCols, scaleColor, suggestedMax, viridis, type HeadPoint, type LayerPoint, type MatrixCell } from './analysisData';
+import { headPoints, layerPoints, matrixCells, scaleColor, suggestedMax, viridis, type HeadPoint, type LayerPoint, type MatrixCell } from './analysisData';
+import { matrixCols } from '../src/protocol/analysisExport';
 import { withAlpha, type ChartTheme } from './analysisTheme';
 
 type ChartClass = typeof import('chart.js', { with: { 'resolution-mode': 'import' } }).Chart;

@@ -1,6 +1,8 @@
-// DOM-free helpers of the analysis view: data shaping for the charts, colour scale, CSV, formatting,
-// warnings and a structural check of results. Node tests import this file directly.
-import type { AnalysisResult, CkaBlock, CsvMetric, MetricBlock, ModelSummary } from '../src/protocol/analysisViewProtocol';
+// DOM-free helpers of the analysis view: data shaping for the charts, colour scale, formatting and
+// warnings. Node tests import this file directly. CSV/export names are in src/protocol/analysisExport.ts and
+// the structural check of results in src/protocol/analysisResultCheck.ts (shared with the host).
+import { baseName } from '../src/protocol/analysisExport';
+import type { AnalysisResult, MetricBlock, ModelSummary } from '../src/protocol/analysisViewProtocol';
 
 /** One head of one layer; `x` is the plotted position (layer, possibly shifted in comparisons). */
 export interface HeadPoint {
@@ -57,11 +59,6 @@ export function matrixCells(matrix: number[][]): MatrixCell[] {
     });
   });
   return out;
-}
-
-/** Number of columns of a matrix (the longest row). */
-export function matrixCols(matrix: number[][]): number {
-  return matrix.reduce((m, r) => Math.max(m, r.length), 0);
 }
 
 /** Mean of the off-diagonal entries of a square matrix (how similar layers are to each other). */
@@ -122,12 +119,6 @@ export function textOn(rgb: [number, number, number]): '#000000' | '#ffffff' {
   return lum > 0.179 ? '#000000' : '#ffffff';
 }
 
-/** Last path component, for either separator. */
-export function baseName(path: string): string {
-  const parts = path.split(/[\\/]/);
-  return parts[parts.length - 1] || path;
-}
-
 /** "86.6M", "1.2B", "5.3K". */
 export function formatParams(n: number): string {
   if (!Number.isFinite(n)) return '—';
@@ -163,18 +154,6 @@ export function modelRows(m: ModelSummary): [string, string][] {
     ['Dtype', m.dtype],
   ];
   return rows;
-}
-
-/** Short name for a model in legends: the file's base name. */
-export function modelLabel(m: ModelSummary): string {
-  return baseName(m.file);
-}
-
-/** Distinct labels for the two models of a comparison (same base name → "A: x" / "B: x"). */
-export function compareLabels(a: ModelSummary, b: ModelSummary): [string, string] {
-  const la = modelLabel(a);
-  const lb = modelLabel(b);
-  return la === lb ? [`A: ${la}`, `B: ${lb}`] : [la, lb];
 }
 
 export type WarningKind = 'synthetic' | 'fallback' | 'cka-batch' | 'other';
@@ -234,136 +213,6 @@ export function probeRows(r: AnalysisResult): [string, string][] {
     ['Images', `${p.count}${skipped} in batches of ${p.batchSize}${size}`],
     ['CKA', `${r.cka.batches} batch${r.cka.batches === 1 ? '' : 'es'} of ${p.batchSize}${r.compare ? ', same batches for both models' : ''}`],
   ];
-}
-
-// ---- CSV ----
-
-function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-function csvNum(v: unknown): string {
-  // Shortest round-trip representation: the CSV carries exactly the numbers of the JSON.
-  return finite(v) ? String(v) : '';
-}
-
-function metricCsv(rows: { label: string; block: MetricBlock }[], unit: string): string {
-  const heads = rows.reduce((m, r) => Math.max(m, ...r.block.perHead.map((h) => h.length), 0), 0);
-  const header = ['model', 'layer', `mean_${unit}`, ...Array.from({ length: heads }, (_, h) => `head_${h + 1}_${unit}`)];
-  const lines = [header.join(',')];
-  for (const { label, block } of rows) {
-    const layers = Math.max(block.perLayer.length, block.perHead.length);
-    for (let l = 0; l < layers; l++) {
-      const ph = block.perHead[l] ?? [];
-      lines.push([csvField(label), String(l + 1), csvNum(block.perLayer[l]), ...Array.from({ length: heads }, (_, h) => csvNum(ph[h]))].join(','));
-    }
-  }
-  return lines.join('\r\n') + '\r\n';
-}
-
-function matrixCsv(rows: { label: string; matrix: number[][] }[], rowName: string, colName: string): string {
-  const cols = rows.reduce((m, r) => Math.max(m, matrixCols(r.matrix)), 0);
-  const lines = [['model', rowName, ...Array.from({ length: cols }, (_, c) => `${colName}_${c + 1}`)].join(',')];
-  for (const { label, matrix } of rows) {
-    matrix.forEach((row, r) => {
-      lines.push([csvField(label), String(r + 1), ...Array.from({ length: cols }, (_, c) => csvNum(row[c]))].join(','));
-    });
-  }
-  return lines.join('\r\n') + '\r\n';
-}
-
-/** Which CSV exports a result offers (crossCka only for comparisons). */
-export function csvMetricsOf(r: AnalysisResult): CsvMetric[] {
-  return r.compare ? ['attentionDistance', 'headDiversity', 'cka', 'crossCka'] : ['attentionDistance', 'headDiversity', 'cka'];
-}
-
-/**
- * CSV of one metric. Per-head metrics: one row per model and layer (1-based), the per-layer mean, then
- * one column per head. CKA: one row per model and layer, one column per layer. Cross-CKA: rows are
- * layers of model A, columns layers of model B. Numbers are written in full precision.
- */
-export function toCsv(r: AnalysisResult, metric: CsvMetric): string {
-  const c = r.compare;
-  const [la, lb] = c ? compareLabels(r.model, c.model) : [modelLabel(r.model), ''];
-  switch (metric) {
-    case 'attentionDistance':
-      return metricCsv([{ label: la, block: r.attentionDistance }, ...(c ? [{ label: lb, block: c.attentionDistance }] : [])], 'px');
-    case 'headDiversity':
-      return metricCsv([{ label: la, block: r.headDiversity }, ...(c ? [{ label: lb, block: c.headDiversity }] : [])], 'nats');
-    case 'cka':
-      return matrixCsv([{ label: la, matrix: r.cka.matrix }, ...(c ? [{ label: lb, matrix: c.cka.matrix }] : [])], 'layer', 'layer');
-    case 'crossCka':
-      if (!c) throw new Error('crossCka exists only in comparisons');
-      return matrixCsv([{ label: `${la} vs ${lb}`, matrix: c.crossCka }], 'layer_a', 'layer_b');
-  }
-}
-
-/** Base name (without extension) for exported files, safe for any file system. */
-export function exportBaseName(r: AnalysisResult): string {
-  const strip = (s: string): string => baseName(s).replace(/\.[^.]*$/, '');
-  const raw = r.compare ? `${strip(r.model.file)}-vs-${strip(r.compare.model.file)}` : strip(r.model.file);
-  const safe = raw.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 120);
-  return safe || 'analysis';
-}
-
-/** File name of one export. */
-export function exportFileName(r: AnalysisResult, what: 'json' | CsvMetric | string, ext: 'json' | 'csv' | 'png'): string {
-  const base = exportBaseName(r);
-  return what === 'json' ? `${base}.analysis.json` : `${base}.${what}.${ext}`;
-}
-
-// ---- Structural check ----
-
-function isNumMatrix(v: unknown): v is number[][] {
-  return Array.isArray(v) && v.every((row) => Array.isArray(row) && row.every((x) => x === null || typeof x === 'number'));
-}
-
-function isMetric(v: unknown): v is MetricBlock {
-  if (typeof v !== 'object' || v === null) return false;
-  const b = v as Record<string, unknown>;
-  return isNumMatrix(b['perHead']) && Array.isArray(b['perLayer']) && (b['perLayer'] as unknown[]).every((x) => x === null || typeof x === 'number');
-}
-
-function isCka(v: unknown): v is CkaBlock {
-  if (typeof v !== 'object' || v === null) return false;
-  const b = v as Record<string, unknown>;
-  return isNumMatrix(b['matrix']) && typeof b['batches'] === 'number';
-}
-
-function isModel(v: unknown): v is ModelSummary {
-  if (typeof v !== 'object' || v === null) return false;
-  const m = v as Record<string, unknown>;
-  return typeof m['file'] === 'string' && typeof m['family'] === 'string';
-}
-
-/** Why `v` is not a displayable `model-lens/analysis@1` result, or undefined when it is. */
-export function resultProblem(v: unknown): string | undefined {
-  if (typeof v !== 'object' || v === null) return 'not an object';
-  const r = v as Record<string, unknown>;
-  if (r['schema'] !== 'model-lens/analysis@1') return `schema is ${JSON.stringify(r['schema'])}, expected "model-lens/analysis@1"`;
-  if (!isModel(r['model'])) return 'model is missing or malformed';
-  const probe = r['probe'] as Record<string, unknown> | undefined;
-  if (typeof probe !== 'object' || probe === null || typeof probe['count'] !== 'number' || typeof probe['batchSize'] !== 'number') return 'probe is missing or malformed';
-  const dev = r['device'] as Record<string, unknown> | undefined;
-  if (typeof dev !== 'object' || dev === null || typeof dev['used'] !== 'string' || typeof dev['requested'] !== 'string') return 'device is missing or malformed';
-  if (!isMetric(r['attentionDistance'])) return 'attentionDistance is missing or malformed';
-  if (!isMetric(r['headDiversity'])) return 'headDiversity is missing or malformed';
-  if (!isCka(r['cka'])) return 'cka is missing or malformed';
-  if (!Array.isArray(r['warnings']) || !(r['warnings'] as unknown[]).every((w) => typeof w === 'string')) return 'warnings is missing or malformed';
-  const c = r['compare'];
-  if (c !== undefined) {
-    if (typeof c !== 'object' || c === null) return 'compare is malformed';
-    const cc = c as Record<string, unknown>;
-    if (!isModel(cc['model']) || !isMetric(cc['attentionDistance']) || !isMetric(cc['headDiversity']) || !isCka(cc['cka']) || !isNumMatrix(cc['crossCka'])) {
-      return 'compare is missing a field or malformed';
-    }
-  }
-  return undefined;
-}
-
-/** True when `v` can be displayed as an analysis result. */
-export function isAnalysisResult(v: unknown): v is AnalysisResult {
-  return resultProblem(v) === undefined;
 }
 
 /** Upper end of a y axis: a little above the largest value, so the top dots are not clipped. */

@@ -4,7 +4,8 @@
 // - in the standalone HTML report: reads the result embedded in <script type="application/json" id="model-lens-result">.
 import { RpcEndpoint, type RpcTransport } from '../src/protocol/rpc';
 import { ANALYSIS_VIEW_METHODS as M, type AnalysisProgress, type AnalysisResult, type AnalysisViewState, type ExportRequest, type ExportResponse } from '../src/protocol/analysisViewProtocol';
-import { exportFileName, isAnalysisResult, resultProblem, toCsv } from './analysisData';
+import { isAnalysisResult, resultProblem } from '../src/protocol/analysisResultCheck';
+import { exportFileName, toCsv } from '../src/protocol/analysisExport';
 import { ANALYSIS_CSS } from './analysisStyles';
 import { watchTheme } from './analysisTheme';
 import { loadCharts } from './analysisCharts';

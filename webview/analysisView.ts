@@ -4,14 +4,10 @@ import type { Chart } from 'chart.js' with { 'resolution-mode': 'import' };
 import type { AnalysisProgress, AnalysisResult, AnalysisViewState, ChartId, CsvMetric, ExportRequest, ModelSummary } from '../src/protocol/analysisViewProtocol';
 import { chartPng, createChart, matrixChartConfig, metricChartConfig, type MetricSeries } from './analysisCharts';
 import {
-  baseName,
   collectWarnings,
-  compareLabels,
   deviceText,
   formatMs,
   formatValue,
-  matrixCols,
-  modelLabel,
   modelRows,
   offDiagonalMean,
   probeRows,
@@ -19,6 +15,7 @@ import {
   textOn,
   viridis,
 } from './analysisData';
+import { baseName, compareLabels, matrixCols, modelLabel } from '../src/protocol/analysisExport';
 import { readTheme, type ChartTheme } from './analysisTheme';
 
 /** What the view asks of its host (the extension, or the standalone page). */

@@ -1,18 +1,21 @@
-// On-disk cache of analysis results, keyed by the identity of each checkpoint (path, size, mtime), the
-// options that change the numbers, and the probe set's hash. Least recently used entries are evicted
-// above a size limit. Used by the CLI (its folder is printed by --help); plain node, no vscode.
+// On-disk cache of analysis results, one implementation for the CLI (folder: defaultCacheDir()) and the
+// extension (its global storage), keyed by the identity of each checkpoint (path, size, mtime), the options
+// that change the numbers (weight variant included) and the probe set's identity. Least recently used
+// entries are evicted above a size limit. Plain node, no vscode.
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileIdentity, type FileIdentity } from './headerCache';
 import { folderProbeSet } from './probes';
-import { ANALYSIS_SCHEMA, type AnalysisResult } from './resultSchema';
+import type { AnalysisResult } from './resultSchema';
+import { isAnalysisResult } from '../protocol/analysisResultCheck';
 
-/** Bump when the engine's numbers change meaning, so old entries are never served. */
-export const CACHE_VERSION = 'model-lens-cache-v1';
-export const DEFAULT_CACHE_LIMIT_BYTES = 256 * 1024 * 1024;
+/** Version of the key layout; bump when the engine's numbers change meaning, so old entries are never served. */
+export const CACHE_VERSION = 'model-lens-cache-v2';
+export const DEFAULT_CACHE_LIMIT_MB = 256;
 
-/** The options of a run that change its result (a subset of AnalysisRunParams). */
+/** The options of a run that change its result (AnalysisRunParams fits; jobId is not part of the key). */
 export interface CacheKeyInput {
   file: string;
   fileB?: string | undefined;
@@ -26,6 +29,18 @@ export interface CacheKeyInput {
   variantB?: string | undefined;
 }
 
+/** The cache the CLI and the analysis commands use. */
+export interface ResultCache {
+  /** The folder the entries live in. */
+  readonly dir: string;
+  /** The cached result of a run with these options on these files as they are now; a hit refreshes its LRU time. */
+  get(params: CacheKeyInput): Promise<AnalysisResult | undefined>;
+  put(params: CacheKeyInput, result: AnalysisResult): Promise<void>;
+  /** Newest cached result whose first checkpoint is `path` as it is now, whatever the options (hover). */
+  latestFor(path: string): Promise<AnalysisResult | undefined>;
+  clear(): Promise<{ entries: number; bytes: number }>;
+}
+
 /** $XDG_CACHE_HOME/model-lens, else ~/.cache/model-lens (LOCALAPPDATA on Windows). */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
   if (env['MODEL_LENS_CACHE_DIR']) return resolve(env['MODEL_LENS_CACHE_DIR']);
@@ -35,84 +50,140 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, platform: 
   return join(homedir(), '.cache', 'model-lens');
 }
 
-async function identity(path: string): Promise<string> {
-  const abs = resolve(path);
-  const st = await stat(abs);
-  return `${abs}\0${st.size}\0${st.mtimeMs}`;
-}
-
-/** The full key of a run; throws (like the run would) when a checkpoint or the image folder is missing. */
-export async function analysisCacheKey(p: CacheKeyInput): Promise<string> {
-  const parts = [CACHE_VERSION, await identity(p.file), p.fileB !== undefined ? await identity(p.fileB) : ''];
-  parts.push([p.batchSize, p.device, p.limit ?? '', p.heads ?? '', p.headsB ?? '', p.variant ?? '', p.variantB ?? ''].join('\0'));
-  parts.push(p.images !== undefined ? `folder:${folderProbeSet(p.images, p.limit).hash}` : `synthetic:${p.limit ?? 'default'}`);
-  return parts.join('\u0001');
-}
-
-interface Entry {
+interface Stored {
   key: string;
+  files: FileIdentity[];
   savedAt: number;
   result: AnalysisResult;
 }
 
-export class ResultCache {
-  constructor(readonly dir: string, readonly limitBytes = DEFAULT_CACHE_LIMIT_BYTES) {}
+function sha(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
 
-  private path(key: string): string {
-    return join(this.dir, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}.json`);
-  }
+/** Identity of the probe set the params select (folder listing with sizes and mtimes, or the synthetic set). */
+export function probeIdentity(params: CacheKeyInput): string {
+  if (params.images === undefined) return `synthetic\0${params.limit ?? 'default'}`;
+  return `folder\0${folderProbeSet(params.images, params.limit).hash}`;
+}
 
-  /** The cached result for `key`, or undefined; a hit refreshes the entry's LRU time. */
-  async get(key: string): Promise<AnalysisResult | undefined> {
-    const p = this.path(key);
-    let entry: Entry;
+/** Cache key of a run: everything that changes the numbers. jobId is not part of it. */
+export async function cacheKey(params: CacheKeyInput): Promise<{ key: string; files: FileIdentity[] }> {
+  const files = [await fileIdentity(params.file)];
+  if (params.fileB !== undefined) files.push(await fileIdentity(params.fileB));
+  const opts = [params.batchSize, params.device, params.limit ?? '', params.heads ?? '', params.headsB ?? '', params.variant ?? '', params.variantB ?? ''].join('\0');
+  const key = [CACHE_VERSION, ...files.map((f) => `${f.path}\0${f.size}\0${f.mtimeMs}`), opts, probeIdentity(params)].join('\u0001');
+  return { key, files };
+}
+
+/** Entry file name: hash of the first checkpoint's path (for latestFor), then hash of the whole key. */
+function entryName(firstPath: string, key: string): string {
+  return `${sha(firstPath).slice(0, 16)}-${sha(key).slice(0, 32)}.json`;
+}
+
+/**
+ * The cache in `dir`. `limitMB()` is read on every write (a setting may change); 0 or less disables the
+ * cache (nothing is read or written).
+ */
+export function createResultCache(dir: string, limitMB: () => number = () => DEFAULT_CACHE_LIMIT_MB): ResultCache {
+
+  const readEntry = async (path: string): Promise<Stored | undefined> => {
     try {
-      entry = JSON.parse(await readFile(p, 'utf8')) as Entry;
+      const s = JSON.parse(await readFile(path, 'utf8')) as Stored;
+      return s && typeof s.key === 'string' && Array.isArray(s.files) && isAnalysisResult(s.result) ? s : undefined;
     } catch {
       return undefined;
     }
-    if (entry.key !== key || entry.result?.schema !== ANALYSIS_SCHEMA) return undefined;
-    const now = new Date();
-    await utimes(p, now, now).catch(() => undefined);
-    return entry.result;
-  }
+  };
 
-  async put(key: string, result: AnalysisResult): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const p = this.path(key);
-    const tmp = `${p}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify({ key, savedAt: Date.now(), result } satisfies Entry));
-    await rename(tmp, p);
-    await this.evict();
-  }
+  const stillValid = async (s: Stored): Promise<boolean> => {
+    for (const f of s.files) {
+      try {
+        const now = await fileIdentity(f.path);
+        if (now.size !== f.size || now.mtimeMs !== f.mtimeMs) return false;
+      } catch {
+        return false;
+      }
+    }
+    return true;
+  };
 
-  /** Removes least recently used entries until the folder is under the limit. */
-  async evict(): Promise<number> {
+  const evict = async (limitBytes: number): Promise<void> => {
     let names: string[];
     try {
-      names = (await readdir(this.dir)).filter((n) => n.endsWith('.json'));
+      names = (await readdir(dir)).filter((n) => n.endsWith('.json'));
     } catch {
-      return 0;
+      return;
     }
-    const entries: Array<{ p: string; size: number; t: number }> = [];
-    for (const n of names) {
-      const p = join(this.dir, n);
-      const st = await stat(p).catch(() => undefined);
-      if (st) entries.push({ p, size: st.size, t: st.mtimeMs });
-    }
-    let total = entries.reduce((s, e) => s + e.size, 0);
-    entries.sort((a, b) => a.t - b.t);
-    let removed = 0;
+    const entries = await Promise.all(
+      names.map(async (n) => {
+        const st = await stat(join(dir, n)).catch(() => undefined);
+        return { n, size: st?.size ?? 0, used: st?.mtimeMs ?? 0 };
+      }),
+    );
+    entries.sort((a, b) => b.used - a.used);
+    let total = 0;
     for (const e of entries) {
-      if (total <= this.limitBytes) break;
-      await rm(e.p, { force: true });
-      total -= e.size;
-      removed++;
+      total += e.size;
+      if (total > limitBytes) await rm(join(dir, e.n), { force: true });
     }
-    return removed;
-  }
+  };
 
-  async clear(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
-  }
+  return {
+    dir,
+    async get(params) {
+      if (limitMB() <= 0) return undefined;
+      const { key, files } = await cacheKey(params);
+      const path = join(dir, entryName(files[0]!.path, key));
+      const s = await readEntry(path);
+      if (!s || s.key !== key) return undefined;
+      // Reading marks the entry as recently used (LRU by mtime).
+      const now = new Date();
+      await utimes(path, now, now).catch(() => undefined);
+      return s.result;
+    },
+    async put(params, result) {
+      const limit = limitMB();
+      if (limit <= 0) return;
+      const { key, files } = await cacheKey(params);
+      await mkdir(dir, { recursive: true });
+      const path = join(dir, entryName(files[0]!.path, key));
+      const tmp = `${path}.${process.pid}.tmp`;
+      const stored: Stored = { key, files, savedAt: Date.now(), result };
+      await writeFile(tmp, JSON.stringify(stored));
+      await rename(tmp, path);
+      await evict(limit * 1024 * 1024);
+    },
+    async latestFor(path) {
+      const prefix = `${sha((await fileIdentity(path)).path).slice(0, 16)}-`;
+      let names: string[];
+      try {
+        names = (await readdir(dir)).filter((n) => n.startsWith(prefix) && n.endsWith('.json'));
+      } catch {
+        return undefined;
+      }
+      const stored = (await Promise.all(names.map((n) => readEntry(join(dir, n))))).filter((s): s is Stored => s !== undefined);
+      stored.sort((a, b) => b.savedAt - a.savedAt);
+      for (const s of stored) if (s.files.length === 1 && (await stillValid(s))) return s.result;
+      for (const s of stored) if (await stillValid(s)) return s.result;
+      return undefined;
+    },
+    async clear() {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch {
+        return { entries: 0, bytes: 0 };
+      }
+      let bytes = 0;
+      let entries = 0;
+      for (const n of names) {
+        const st = await stat(join(dir, n)).catch(() => undefined);
+        bytes += st?.size ?? 0;
+        if (n.endsWith('.json')) entries++;
+        await rm(join(dir, n), { force: true, recursive: true });
+      }
+      return { entries, bytes };
+    },
+  };
 }

@@ -3,14 +3,15 @@
 // withProgress with per-batch progress and Cancel, results shown in the analysis panels of
 // analysisPanel.ts. (Probe images, device and Show Log are registered in extension.ts.)
 import * as vscode from 'vscode';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { ANALYSIS_PROGRESS, ANALYSIS_RUN, type AnalysisProgress as WorkerProgress } from '../protocol/workerProtocol';
 import type { AnalysisProgress as ViewProgress, ChartId, CsvMetric } from '../protocol/analysisViewProtocol';
 import type { AnalysisResult } from '../core/resultSchema';
-import { csvMetricsOf } from '../../webview/analysisData';
+import { csvMetricsOf } from '../protocol/analysisExport';
 import { ANALYSIS_VIEW_TYPE, AnalysisPanels, type AnalysisPanel } from './analysisPanel';
 import { panelKey, runParams, viewProgress } from './analysisPanelModel';
-import { createAnalysisCache, type AnalysisCache } from './analysisCache';
+import { createResultCache, type ResultCache } from '../core/cache';
+import { ANALYSIS_CACHE_FOLDER } from './analysisLookup';
 import type { HostServices } from './services';
 
 /** How long a cancelled job may keep the worker busy before the worker is killed (ms). */
@@ -33,7 +34,7 @@ function errorInfo(e: unknown): { code: string; message: string } {
 
 /** Registers the analysis commands and the analysis panel serializer. */
 export function registerAnalysisCommands(context: vscode.ExtensionContext, services: HostServices): void {
-  const cache: AnalysisCache = createAnalysisCache(context.globalStorageUri.fsPath, () => services.settings().cacheSizeLimitMB);
+  const cache: ResultCache = createResultCache(join(context.globalStorageUri.fsPath, ANALYSIS_CACHE_FOLDER), () => services.settings().cacheSizeLimitMB);
   const jobs = new Map<string, Job>();
   let nextJob = 1;
 

@@ -15,7 +15,7 @@ import {
   type RenderPngResponse,
 } from '../protocol/analysisViewProtocol';
 import type { AnalysisResult } from '../core/resultSchema';
-import { exportFileName, toCsv } from '../../webview/analysisData';
+import { exportFileName, toCsv } from '../protocol/analysisExport';
 import { asRpcMessage, decodePngDataUrl, validateViewMessage } from './analysisMessages';
 import { analysisHtml, panelKey, panelTitle, restoredState } from './analysisPanelModel';
 

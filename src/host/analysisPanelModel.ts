@@ -4,7 +4,7 @@
 import { basename } from 'node:path';
 import type { AnalysisViewState, AnalysisProgress as ViewProgress } from '../protocol/analysisViewProtocol';
 import type { AnalysisProgress as WorkerProgress, AnalysisRunParams } from '../protocol/workerProtocol';
-import { isAnalysisResult } from '../../webview/analysisData';
+import { isAnalysisResult } from '../protocol/analysisResultCheck';
 import type { ModelLensSettings } from './services';
 
 /** Panel identity of one checkpoint or an ordered pair. */

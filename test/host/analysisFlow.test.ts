@@ -12,7 +12,7 @@ import { registerAnalysisCommands, CANCEL_GRACE_MS } from '../../src/host/analys
 import { ANALYSIS_PROGRESS, type AnalysisRunParams } from '../../src/protocol/workerProtocol';
 import type { AnalysisResult } from '../../src/core/resultSchema';
 import type { HostServices, ModelLensSettings } from '../../src/host/services';
-import { toCsv } from '../../webview/analysisData';
+import { toCsv } from '../../src/protocol/analysisExport';
 
 const root = resolve(__dirname, '..', '..', '..');
 const result = JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'results', 'vitb16-mim.json'), 'utf8')) as AnalysisResult;

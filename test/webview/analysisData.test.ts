@@ -4,23 +4,18 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   collectWarnings,
-  compareLabels,
-  csvMetricsOf,
-  exportBaseName,
-  exportFileName,
   formatParams,
   headPoints,
-  isAnalysisResult,
   layerPoints,
   matrixCells,
   offDiagonalMean,
   probeRows,
-  resultProblem,
   scaleColor,
   textOn,
-  toCsv,
   viridis,
 } from '../../webview/analysisData';
+import { compareLabels, csvMetricsOf, exportBaseName, exportFileName, toCsv } from '../../src/protocol/analysisExport';
+import { isAnalysisResult, resultProblem } from '../../src/protocol/analysisResultCheck';
 import { withAlpha } from '../../webview/analysisTheme';
 import { seriesOffset } from '../../webview/analysisCharts';
 import type { AnalysisResult } from '../../src/core/resultSchema';
