@@ -118,6 +118,37 @@ row('B', B.hd, 3);
 console.log('  3. cross-layer CKA, mean over l != m');
 console.log(`  ${'A'.padEnd(34)}${pad(f(offDiagonal(A.cka), 3), 7)}`);
 console.log(`  ${'B'.padEnd(34)}${pad(f(offDiagonal(B.cka), 3), 7)}`);
+// The same metrics computed independently in PyTorch float64 (demo/training/analyze.py) when the pair was made.
+const refPath = join(demo, 'training', 'reference.json');
+if (existsSync(refPath)) {
+  const ref = JSON.parse(readFileSync(refPath, 'utf8'));
+  const flat = (x) => (Array.isArray(x) ? x.flatMap(flat) : [x]);
+  const maxDiff = (a, b) => {
+    const fa = flat(a);
+    const fb = flat(b);
+    if (fa.length !== fb.length) return Infinity;
+    return Math.max(...fa.map((v, i) => Math.abs(v - fb[i])));
+  };
+  const checks = [
+    ['attention distance A', r.attentionDistance.perHead, ref.mim.attentionDistance, 1e-3],
+    ['attention distance B', c.attentionDistance.perHead, ref.sup.attentionDistance, 1e-3],
+    ['head diversity A', r.headDiversity.perHead, ref.mim.headDiversity, 1e-3],
+    ['head diversity B', c.headDiversity.perHead, ref.sup.headDiversity, 1e-3],
+    ['CKA A', r.cka.matrix, ref.mim.cka, 1e-4],
+    ['CKA B', c.cka.matrix, ref.sup.cka, 1e-4],
+    ['cross-model CKA', c.crossCka, ref.crossCka, 1e-4],
+  ];
+  const bad = checks.filter(([, a, b, tol]) => !(maxDiff(a, b) <= tol));
+  const worst = checks.map(([name, a, b]) => `${name} ${maxDiff(a, b).toExponential(1)}`).join(', ');
+  if (r.probe.batchSize !== ref.batch || r.probe.count !== ref.probes) {
+    console.log(`\n(PyTorch reference not compared: it used ${ref.probes} probes in batches of ${ref.batch})`);
+  } else if (bad.length > 0) {
+    console.error(`\nMISMATCH with the PyTorch float64 reference (${relative(root, refPath)}): ${worst}`);
+    process.exitCode = 1;
+  } else {
+    console.log(`\nMatches the PyTorch float64 reference (max |diff|: ${worst}).`);
+  }
+}
 console.log('');
 console.log(`Compared in ${f(seconds, 1)} s on ${r.device.used}. What these numbers mean: demo/RESULTS.md`);
 console.log(`JSON report: ${relative(process.cwd(), jsonOut) || jsonOut}`);
