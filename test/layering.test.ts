@@ -102,3 +102,12 @@ test('src/host imports no webview code; src/core imports neither src/host nor we
   }
 });
 
+test('inside src/worker only ortRuntime.ts loads onnxruntime-node (others import its types only)', () => {
+  for (const f of files('src/worker')) {
+    if (f.split(sep).join('/') === 'src/worker/ortRuntime.ts') continue;
+    const text = readFileSync(join(root, f), 'utf8');
+    const valueImport = /^\s*import\s+(?!type\b)[^'"]*from\s*['"]onnxruntime-node['"]|require\(\s*['"]onnxruntime-node['"]\s*\)|import\(\s*['"]onnxruntime-node['"]\s*\)/m;
+    assert.ok(!valueImport.test(text), `${f} loads onnxruntime-node; use onnxruntime() from ortRuntime.ts`);
+  }
+});
+

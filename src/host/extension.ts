@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { hasCheckpointExtension } from '../core/checkpointPaths';
 import type { DeviceName } from '../core/resultSchema';
-import { WORKER_PING, type WorkerPong } from '../protocol/workerProtocol';
+import { WORKER_PING, type WorkerPingParams, type WorkerPong } from '../protocol/workerProtocol';
 import { pickCheckpoint } from './checkpointPicker';
 import { createHeaderService } from './headerService';
 import { CheckpointHoverProvider } from './hoverProvider';
@@ -180,7 +180,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const current = readSettings().device;
     // Ask the worker which execution providers this onnxruntime build has, but never wait long for it.
     const pong = await Promise.race([
-      worker.request<WorkerPong>(WORKER_PING, {}).catch(() => undefined),
+      worker.request<WorkerPong>(WORKER_PING, { backends: true } satisfies WorkerPingParams).catch(() => undefined),
       new Promise<undefined>((r) => setTimeout(() => r(undefined), 3000)),
     ]);
     const bundled = new Map((pong?.backends ?? []).map((b) => [b.name, b.bundled]));

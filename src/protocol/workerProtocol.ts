@@ -13,7 +13,7 @@ export const TENSOR_STATS = 'tensor/stats';
 export const INSPECT_HEADER = 'inspect/header';
 /** Notification worker→host: a log line for the output channel / stderr. */
 export const WORKER_LOG = 'worker/log';
-/** Request: liveness check; answers with the worker's pid and onnxruntime backends. */
+/** Request: liveness check (params: WorkerPingParams); answers with a WorkerPong. */
 export const WORKER_PING = 'worker/ping';
 
 /** Parameters of `analysis/run`. */
@@ -79,10 +79,19 @@ export interface WorkerLog {
   message: string;
 }
 
+/** Parameters of `worker/ping`. */
+export interface WorkerPingParams {
+  /** List onnxruntime's backends in the answer (loads onnxruntime if it is not loaded yet). */
+  backends?: boolean;
+}
+
 /** Result of `worker/ping`. */
 export interface WorkerPong {
   pid: number;
-  backends: Array<{ name: string; bundled: boolean }>;
+  /** onnxruntime's backends; only when asked for (listing them loads onnxruntime). */
+  backends?: Array<{ name: string; bundled: boolean }>;
+  /** Whether the worker has loaded onnxruntime-node (it does on the first analysis only). */
+  ortLoaded: boolean;
   /** Native runs of cancelled jobs still executing (onnxruntime cannot interrupt a run); 0 when none. */
   busy?: number;
 }

@@ -2,7 +2,7 @@
 // `model-lens/analysis@1`. Memory is bounded by one batch of decoded images plus the sessions; the
 // attention maps and token features never leave the graph.
 import { readFileSync } from 'node:fs';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { AttentionAccumulator } from '../core/analysisAccumulator';
 import { ModelLensError } from '../core/errors';
 import { CkaAccumulator, MIN_CKA_BATCH } from '../core/hsic';
@@ -11,6 +11,7 @@ import { ANALYSIS_SCHEMA, type AnalysisResult, type DeviceName } from '../core/r
 import type { AnalysisProgress, AnalysisRunParams } from '../protocol/workerProtocol';
 import { createSession, createSessionOn, type DeviceOutcome } from './devices';
 import type { PrepareFn, PreparedModel } from './preparedModel';
+import { onnxruntime } from './ortRuntime';
 
 /** Synthetic probes when the user gives no folder and no --limit. */
 export const DEFAULT_SYNTHETIC_COUNT = 64;
@@ -118,9 +119,9 @@ function fetchesFor(run: ModelRun, n: number): Record<string, ort.Tensor> | unde
     run.fetches = {
       n,
       tensors: {
-        attn_dist_sum: new ort.Tensor('float32', new Float32Array(l * h), [l, h]),
-        kl_sum: new ort.Tensor('float32', new Float32Array(l * h * h), [l, h, h]),
-        gram: new ort.Tensor('float32', new Float32Array(l * n * n), [l, n, n]),
+        attn_dist_sum: new (onnxruntime().Tensor)('float32', new Float32Array(l * h), [l, h]),
+        kl_sum: new (onnxruntime().Tensor)('float32', new Float32Array(l * h * h), [l, h, h]),
+        gram: new (onnxruntime().Tensor)('float32', new Float32Array(l * n * n), [l, n, n]),
       },
     };
   }
@@ -261,7 +262,7 @@ export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, pr
         const input = batchTensor(batch, run.model.inputSize, run.model.mean, run.model.std);
         timing['preprocessMs'] = (timing['preprocessMs'] ?? 0) + performance.now() - tp;
         const tInf = performance.now();
-        const pending = runCancellable(run, { [run.model.inputName]: new ort.Tensor('float32', input, [n, 3, run.model.inputSize[0], run.model.inputSize[1]]) }, n, hooks.signal);
+        const pending = runCancellable(run, { [run.model.inputName]: new (onnxruntime().Tensor)('float32', input, [n, 3, run.model.inputSize[0], run.model.inputSize[1]]) }, n, hooks.signal);
         let overlapped = 0;
         if (prefetch && run === runs[runs.length - 1]) {
           const td = performance.now();

@@ -4,8 +4,9 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import type { DeviceName } from '../core/resultSchema';
+import { onnxruntime } from './ortRuntime';
 
 export interface DeviceOutcome {
   requested: DeviceName;
@@ -30,7 +31,7 @@ export function autoCandidates(platform: NodeJS.Platform = process.platform): Ar
 
 function backends(): Array<{ name: string; bundled: boolean }> {
   try {
-    return ort.listSupportedBackends();
+    return onnxruntime().listSupportedBackends();
   } catch {
     return [{ name: 'cpu', bundled: true }];
   }
@@ -130,13 +131,13 @@ export async function createSession(model: Uint8Array, requested: DeviceName): P
       continue;
     }
     try {
-      const session = await withTimeout(ort.InferenceSession.create(model, sessionOptions(dev)), GPU_SESSION_TIMEOUT_MS, `${dev} session creation`);
+      const session = await withTimeout(onnxruntime().InferenceSession.create(model, sessionOptions(dev)), GPU_SESSION_TIMEOUT_MS, `${dev} session creation`);
       return { session, device: { requested, used: dev, ...(tried.length ? { fallbackReason: tried.join('; ') } : {}) } };
     } catch (e) {
       tried.push(`${dev}: ${firstLine(e)}`);
     }
   }
-  const session = await ort.InferenceSession.create(model, sessionOptions('cpu'));
+  const session = await onnxruntime().InferenceSession.create(model, sessionOptions('cpu'));
   const device: DeviceOutcome = { requested, used: 'cpu' };
   if (tried.length) device.fallbackReason = tried.join('; ');
   return { session, device };
@@ -144,7 +145,7 @@ export async function createSession(model: Uint8Array, requested: DeviceName): P
 
 /** Creates a second session on a device already chosen for the first model of a comparison. */
 export async function createSessionOn(model: Uint8Array, device: Exclude<DeviceName, 'auto'>): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(model, sessionOptions(device));
+  return onnxruntime().InferenceSession.create(model, sessionOptions(device));
 }
 
 export function listBackends(): Array<{ name: string; bundled: boolean }> {

@@ -8,11 +8,12 @@ import { tensorStats } from '../core/tensorData';
 import type { RpcEndpoint } from '../protocol/rpc';
 import {
   ANALYSIS_PROGRESS, ANALYSIS_RUN, INSPECT_HEADER, TENSOR_STATS, WORKER_LOG, WORKER_PING,
-  type AnalysisRunParams, type InspectHeaderParams, type InspectHeaderResult, type TensorStatsParams, type WorkerLog, type WorkerPong,
+  type AnalysisRunParams, type InspectHeaderParams, type InspectHeaderResult, type TensorStatsParams, type WorkerLog, type WorkerPingParams, type WorkerPong,
 } from '../protocol/workerProtocol';
 import { DEFAULT_BATCH, abandonedRunsInFlight, runAnalysis } from './analysisJob';
 import { listBackends } from './devices';
 import { prepareModel } from './modelPrep';
+import { onnxruntimeLoaded } from './ortRuntime';
 
 const DEVICES: readonly DeviceName[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
 
@@ -87,5 +88,9 @@ export function registerWorkerHandlers(rpc: RpcEndpoint): void {
     return { checkpoint, model: summary };
   });
 
-  rpc.handle(WORKER_PING, (): WorkerPong => ({ pid: process.pid, backends: listBackends(), busy: abandonedRunsInFlight() }));
+  rpc.handle(WORKER_PING, (raw): WorkerPong => {
+    const wantBackends = typeof raw === 'object' && raw !== null && (raw as WorkerPingParams).backends === true;
+    const backends = wantBackends ? listBackends() : undefined;
+    return { pid: process.pid, ortLoaded: onnxruntimeLoaded(), busy: abandonedRunsInFlight(), ...(backends ? { backends } : {}) };
+  });
 }

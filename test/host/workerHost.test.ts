@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { RpcError } from '../../src/protocol/rpc';
-import { TENSOR_STATS, WORKER_PING, type WorkerPong } from '../../src/protocol/workerProtocol';
+import { INSPECT_HEADER, TENSOR_STATS, WORKER_PING, type WorkerPong } from '../../src/protocol/workerProtocol';
 
 const root = resolve(__dirname, '..', '..', '..');
 const workerJs = resolve(root, 'dist', 'worker.js');
@@ -28,6 +28,9 @@ test('worker: ping, tensor stats, restart after a kill', { skip: existsSync(work
     assert.equal(stats.count, 144 * 48);
     assert.ok(stats.min < stats.max);
     await assert.rejects(w.request(TENSOR_STATS, { file: fixture, tensor: 'nope' }), (e: RpcError) => e.code === 'not-found');
+    await w.request(INSPECT_HEADER, { file: fixture });
+    // Header reads and tensor statistics (all Restricted Mode does) never load onnxruntime.
+    assert.equal((await w.request<WorkerPong>(WORKER_PING, {})).ortLoaded, false);
 
     // Kill it from outside (as an OOM or native crash would): the pending request fails, the next one works.
     const pending = w.request(TENSOR_STATS, { file: fixture, tensor: 'pos_embed' });

@@ -32,9 +32,13 @@ test('worker: job, kill mid-job, cancel, then jobs on fresh workers', { timeout:
   const exits: string[] = [];
   const client = new WorkerClient({ workerPath, cancelGraceMs: 300, onExit: (r) => exits.push(r) });
   try {
-    const pong = await client.request<WorkerPong>('worker/ping', {});
+    const pong0 = await client.request<WorkerPong>('worker/ping', {});
+    assert.equal(pong0.ortLoaded, false, 'a fresh worker has not loaded onnxruntime');
+    assert.equal(pong0.backends, undefined);
+    const pong = await client.request<WorkerPong>('worker/ping', { backends: true });
+    assert.equal(pong.ortLoaded, true, 'listing backends loads it');
     assert.equal(typeof pong.pid, 'number');
-    assert.ok(pong.backends.some((b) => b.name === 'cpu'));
+    assert.ok((pong.backends ?? []).some((b) => b.name === 'cpu'));
 
     const progress: AnalysisProgress[] = [];
     const res = await client.runAnalysis({ file: vit, images: join(fixtures, 'probes', 'png32'), batchSize: 4, device: 'cpu' }, { onProgress: (p) => progress.push(p) });
