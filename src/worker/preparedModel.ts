@@ -27,9 +27,10 @@ export interface PrepareOptions {
   heads?: number | undefined;
 }
 
+/** Warnings about a guessed head count; worded for both the CLI and VS Code, which show the same result. */
 export function headsWarning(summary: ModelSummary): string[] {
   if (summary.headsSource === 'dim/64') {
-    return [`The checkpoint does not record the number of heads; assumed dim/64 = ${summary.heads}. Pass --heads H if that is wrong.`];
+    return [`The checkpoint does not record the number of heads; assumed dim/64 = ${summary.heads}. If that is wrong, set the head count with --heads H (CLI) or the modelLens.headsOverride setting (VS Code).`];
   }
   if (summary.headsSource === 'model-name') return [`Number of heads (${summary.heads}) inferred from the model name.`];
   return [];
