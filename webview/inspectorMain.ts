@@ -264,7 +264,7 @@ function variantChooser(d: InspectorData): HTMLElement {
     { cls: 'variants' },
     el('label', {}, 'Weights: '),
     sel,
-    el('span', { cls: 'muted small' }, ` ${d.variants.length} weight sets in this file (e.g. EMA). The table and statistics follow this choice; analysis uses the file’s default set.`),
+    el('span', { cls: 'muted small' }, ` ${d.variants.length} weight sets in this file (e.g. EMA). The table, statistics and analysis follow this choice.`),
   );
 }
 

@@ -9,7 +9,7 @@ import type { AnalysisProgress as ViewProgress, ChartId, CsvMetric } from '../pr
 import type { AnalysisResult } from '../core/resultSchema';
 import { csvMetricsOf } from '../protocol/analysisExport';
 import { ANALYSIS_VIEW_TYPE, AnalysisPanels, type AnalysisPanel } from './analysisPanel';
-import { panelKey, runParams, viewProgress } from './analysisPanelModel';
+import { panelKey, runParams, viewProgress, type Variants } from './analysisPanelModel';
 import { createResultCache, type ResultCache } from '../core/cache';
 import { ANALYSIS_CACHE_FOLDER } from './analysisLookup';
 import type { HostServices } from './services';
@@ -33,6 +33,16 @@ function errorInfo(e: unknown): { code: string; message: string } {
 }
 
 /** Registers the analysis commands and the analysis panel serializer. */
+/**
+ * The weight variant a command argument asks for: the inspector passes `{ uri, variant }` when a non-default
+ * weight set (e.g. EMA) is chosen there. Explorer and editor-title arguments carry none.
+ */
+export function variantFromArg(arg: unknown): string | undefined {
+  if (typeof arg !== 'object' || arg === null || Array.isArray(arg)) return undefined;
+  const v = (arg as Record<string, unknown>)['variant'];
+  return typeof v === 'string' && v.length > 0 && v.length <= 200 ? v : undefined;
+}
+
 export function registerAnalysisCommands(context: vscode.ExtensionContext, services: HostServices): void {
   const cache: ResultCache = createResultCache(join(context.globalStorageUri.fsPath, ANALYSIS_CACHE_FOLDER), () => services.settings().cacheSizeLimitMB);
   const jobs = new Map<string, Job>();
@@ -40,7 +50,7 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
 
   const panels = new AnalysisPanels(context.extensionUri, {
     cancel: (key) => jobs.get(key)?.cancel(),
-    rerun: (files) => void run(files, { force: true }).catch(report),
+    rerun: (files, variants) => void run(files, { force: true, variants }).catch(report),
     showLog: () => services.log.show(true),
     log: (level, msg) => services.log[level](msg),
   });
@@ -52,11 +62,11 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
     void vscode.window.showErrorMessage(`Model Lens: ${msg}`, 'Show Log').then((c) => c && services.log.show(true));
   };
 
-  const startJob = (files: string[], force: boolean): Job => {
-    const key = panelKey(files);
+  const startJob = (files: string[], force: boolean, variants: Variants): Job => {
+    const key = panelKey(files, variants);
     const s = services.settings();
     const jobId = `analysis-${nextJob++}`;
-    const params = runParams(files, s, jobId);
+    const params = runParams(files, s, jobId, variants);
     const abort = new AbortController();
     const names = files.map((f) => basename(f)).join(' vs ');
     const job: Job = { key, files, cancel: () => abort.abort(), last: undefined, outcome: Promise.resolve({ kind: 'cancelled' }) };
@@ -118,10 +128,11 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
   };
 
   /** Shows the panel of these files and runs (or joins, or reads from cache) the analysis. */
-  const run = async (files: string[], opts: { force?: boolean } = {}): Promise<void> => {
-    const key = panelKey(files);
+  const run = async (files: string[], opts: { force?: boolean; variants?: Variants } = {}): Promise<void> => {
+    const variants = opts.variants ?? [];
+    const key = panelKey(files, variants);
     const running = jobs.get(key);
-    const { panel, created } = panels.open(files);
+    const { panel, created } = panels.open(files, variants);
     if (running) {
       // Joining: the panel follows the job that is already running.
       panel.show({ phase: 'running', progress: running.last ?? { done: 0, total: 0, stage: 'Starting…' } });
@@ -132,7 +143,7 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
       panel.show({ phase: 'error', error: { code: 'untrusted', message: 'Running a model needs a trusted workspace. Trust this workspace (Manage Workspace Trust), then press Run again. Checkpoint headers stay available in the inspector.' } });
       return;
     }
-    const job = startJob(files, opts.force === true);
+    const job = startJob(files, opts.force === true, variants);
     jobs.set(key, job);
     panel.show({ phase: 'running', progress: { done: 0, total: 0, stage: 'Starting…' } });
     const outcome = await job.outcome.finally(() => jobs.delete(key));
@@ -161,7 +172,7 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
 
   reg('modelLens.analyze', async (arg) => {
     const uri = services.targetUri(arg) ?? (await services.pickCheckpoint('Model Lens: Analyze Checkpoint'));
-    if (uri) await run([uri.fsPath]);
+    if (uri) await run([uri.fsPath], { variants: [variantFromArg(arg)] });
   });
   reg('modelLens.analyzeCheckpoint', async () => {
     const uri = await services.pickCheckpoint('Model Lens: Analyze Checkpoint');
@@ -171,7 +182,7 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
     const a = services.targetUri(arg) ?? (await services.pickCheckpoint('Model Lens: Compare — first checkpoint'));
     if (!a) return;
     const b = await pickSecond(a);
-    if (b) await run([a.fsPath, b.fsPath]);
+    if (b) await run([a.fsPath, b.fsPath], { variants: [variantFromArg(arg)] });
   });
   reg('modelLens.compareSelected', async (clicked, selected) => {
     const uris = (Array.isArray(selected) && selected.length > 0 ? selected : [clicked]).map((x) => services.targetUri(x)).filter((u): u is vscode.Uri => u !== undefined);

@@ -17,7 +17,7 @@ import {
 import type { AnalysisResult } from '../core/resultSchema';
 import { exportFileName, toCsv } from '../protocol/analysisExport';
 import { asRpcMessage, decodePngDataUrl, validateViewMessage } from './analysisMessages';
-import { analysisHtml, panelKey, panelTitle, restoredState } from './analysisPanelModel';
+import { analysisHtml, panelKey, panelTitle, restoredState, storedVariants, type Variants } from './analysisPanelModel';
 
 /** View type of the analysis panels (also the serializer's). */
 export const ANALYSIS_VIEW_TYPE = 'modelLens.analysis';
@@ -25,7 +25,7 @@ export const ANALYSIS_VIEW_TYPE = 'modelLens.analysis';
 /** What a panel asks of the commands module (which owns jobs, cache and trust). */
 export interface PanelActions {
   cancel(key: string): void;
-  rerun(files: string[]): void;
+  rerun(files: string[], variants: Variants): void;
   showLog(): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }
@@ -70,6 +70,11 @@ export class AnalysisPanel {
     return this.state.files;
   }
 
+  /** Weight variant per file (null: the file's default set). */
+  get variants(): Variants {
+    return this.state.variants ?? [];
+  }
+
   /** The result shown, if any. */
   get result(): AnalysisResult | undefined {
     return this.state.phase === 'done' ? this.state.result : undefined;
@@ -81,7 +86,9 @@ export class AnalysisPanel {
 
   /** Replaces the state and sends it to the view. */
   show(state: Partial<AnalysisViewState> & Pick<AnalysisViewState, 'phase'>): void {
+    const prev = this.state;
     this.state = { key: this.state.key, files: this.state.files, title: this.state.title, phase: state.phase };
+    if (prev.variants) this.state.variants = prev.variants;
     if (state.progress) this.state.progress = state.progress;
     if (state.result) this.state.result = state.result;
     if (state.error) this.state.error = state.error;
@@ -196,7 +203,7 @@ export class AnalysisPanel {
       waiters.forEach((w) => w());
     });
     rpc.onNotification(M.cancel, () => this.actions.cancel(this.key));
-    rpc.onNotification(M.rerun, () => this.actions.rerun(this.files));
+    rpc.onNotification(M.rerun, () => this.actions.rerun(this.files, this.variants));
     rpc.onNotification(M.showLog, () => this.actions.showLog());
     rpc.handle(M.export, async (params) => {
       const res = await this.saveExport(params as ExportRequest);
@@ -230,17 +237,20 @@ export class AnalysisPanels implements vscode.Disposable {
     return focused ?? (this.lastActive && this.panels.has(this.lastActive.key) ? this.lastActive : undefined);
   }
 
-  /** The panel of these files, revealed; created beside the code when there is none. */
-  open(files: string[]): { panel: AnalysisPanel; created: boolean } {
-    const key = panelKey(files);
+  /** The panel of these files (and weight variants), revealed; created beside the code when there is none. */
+  open(files: string[], variants: Variants = []): { panel: AnalysisPanel; created: boolean } {
+    const key = panelKey(files, variants);
     const existing = this.panels.get(key);
     if (existing) {
       existing.reveal();
       return { panel: existing, created: false };
     }
-    const title = panelTitle(files);
+    const title = panelTitle(files, variants);
     const wp = vscode.window.createWebviewPanel(ANALYSIS_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, localResourceRoots: [] });
-    return { panel: this.adopt(wp, { key, files, title, phase: 'running', progress: { done: 0, total: 0, stage: 'Starting…' } }), created: true };
+    const state: AnalysisViewState = { key, files, title, phase: 'running', progress: { done: 0, total: 0, stage: 'Starting…' } };
+    const stored = storedVariants(files, variants);
+    if (stored) state.variants = stored;
+    return { panel: this.adopt(wp, state), created: true };
   }
 
   /** Serializer hook: takes over a panel VS Code restored after a reload. */

@@ -7,14 +7,23 @@ import type { AnalysisProgress as WorkerProgress, AnalysisRunParams } from '../p
 import { isAnalysisResult } from '../protocol/analysisResultCheck';
 import type { ModelLensSettings } from './services';
 
-/** Panel identity of one checkpoint or an ordered pair. */
-export function panelKey(files: readonly string[]): string {
-  return files.join('\u0000');
+/** Weight variant chosen per file (index as in `files`); undefined/null: the file's default set. */
+export type Variants = ReadonlyArray<string | null | undefined>;
+
+/** Panel identity of one checkpoint or an ordered pair, each with its weight variant. */
+export function panelKey(files: readonly string[], variants: Variants = []): string {
+  return files.map((f, i) => (variants[i] ? `${f}\u0001${variants[i]}` : f)).join('\u0000');
 }
 
-/** Panel title: "Analysis: a.pth" or "Compare: a.pth ↔ b.pth". */
-export function panelTitle(files: readonly string[]): string {
-  return files.length === 2 ? `Compare: ${basename(files[0]!)} ↔ ${basename(files[1]!)}` : `Analysis: ${basename(files[0] ?? '')}`;
+/** Panel title: "Analysis: a.pth", "Analysis: a.pth [ema]" or "Compare: a.pth ↔ b.pth". */
+export function panelTitle(files: readonly string[], variants: Variants = []): string {
+  const name = (i: number): string => `${basename(files[i] ?? '')}${variants[i] ? ` [${variants[i]}]` : ''}`;
+  return files.length === 2 ? `Compare: ${name(0)} ↔ ${name(1)}` : `Analysis: ${name(0)}`;
+}
+
+/** The variants as the view state stores them: absent when every file uses its default set. */
+export function storedVariants(files: readonly string[], variants: Variants): Array<string | null> | undefined {
+  return files.some((_, i) => variants[i]) ? files.map((_, i) => variants[i] ?? null) : undefined;
 }
 
 /** The webview HTML shell: CSP default-src 'none', one nonce'd script, nothing inline. */
@@ -52,7 +61,14 @@ export function restoredState(raw: unknown): AnalysisViewState | undefined {
   const files = s['files'];
   if (!Array.isArray(files) || files.length < 1 || files.length > 2 || !files.every((f) => typeof f === 'string' && f.length > 0 && f.length < 4096)) return undefined;
   const fs = files as string[];
-  const state: AnalysisViewState = { key: panelKey(fs), files: fs, title: panelTitle(fs), phase: 'cancelled' };
+  const rawVariants = s['variants'];
+  let variants: Array<string | null> | undefined;
+  if (rawVariants !== undefined) {
+    if (!Array.isArray(rawVariants) || rawVariants.length !== fs.length || !rawVariants.every((v) => v === null || (typeof v === 'string' && v.length > 0 && v.length <= 200))) return undefined;
+    variants = storedVariants(fs, rawVariants as Array<string | null>);
+  }
+  const state: AnalysisViewState = { key: panelKey(fs, variants), files: fs, title: panelTitle(fs, variants), phase: 'cancelled' };
+  if (variants) state.variants = variants;
   const phase = s['phase'];
   if (phase === 'done' && isAnalysisResult(s['result'])) {
     state.phase = 'done';
@@ -71,9 +87,11 @@ export function restoredState(raw: unknown): AnalysisViewState | undefined {
 
 
 /** The worker parameters for a request under the current settings. */
-export function runParams(files: readonly string[], s: ModelLensSettings, jobId: string): AnalysisRunParams {
+export function runParams(files: readonly string[], s: ModelLensSettings, jobId: string, variants: Variants = []): AnalysisRunParams {
   const p: AnalysisRunParams = { file: files[0]!, batchSize: s.batchSize, device: s.device, limit: s.probeCount, jobId };
   if (files[1] !== undefined) p.fileB = files[1];
+  if (variants[0]) p.variant = variants[0];
+  if (files[1] !== undefined && variants[1]) p.variantB = variants[1];
   if (s.probeImagesFolder !== undefined) p.images = s.probeImagesFolder;
   if (s.headsOverride !== undefined) {
     p.heads = s.headsOverride;

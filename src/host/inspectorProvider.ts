@@ -120,11 +120,12 @@ export class InspectorProvider implements vscode.CustomReadonlyEditorProvider<In
   private async run(command: InspectorCommand, doc: InspectorDocument, editor: OpenEditor): Promise<void> {
     switch (command) {
       case 'analyze':
-        await vscode.commands.executeCommand('modelLens.analyze', doc.uri);
+      case 'compareWith': {
+        // The weight set chosen in the inspector (e.g. EMA) is the one analysed.
+        const variant = editor.session.variant;
+        await vscode.commands.executeCommand(command === 'analyze' ? 'modelLens.analyze' : 'modelLens.compareWith', variant !== undefined ? { uri: doc.uri, variant } : doc.uri);
         return;
-      case 'compareWith':
-        await vscode.commands.executeCommand('modelLens.compareWith', doc.uri);
-        return;
+      }
       case 'reopenWithDefault':
         await vscode.commands.executeCommand('modelLens.reopenWithDefault', doc.uri);
         return;

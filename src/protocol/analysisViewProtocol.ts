@@ -58,6 +58,8 @@ export interface AnalysisViewState {
   key: string;
   /** Checkpoint paths: one, or two for a comparison. */
   files: string[];
+  /** Weight variant per file (e.g. "ema"), null for the file's default set; absent when all are default. */
+  variants?: Array<string | null>;
   /** Panel title (file names). */
   title: string;
   phase: AnalysisPhase;

@@ -171,7 +171,7 @@ function setup(opts: { storage?: string } = {}): Harness {
     },
     settings: () => settings,
     requireTrust: () => h.trusted,
-    targetUri: (arg: unknown) => arg,
+    targetUri: (arg: unknown) => (typeof arg === 'object' && arg !== null && 'uri' in arg ? (arg as { uri: unknown }).uri : arg),
     pickCheckpoint: async () => undefined,
     cachedAnalysis: async () => undefined,
   };
@@ -392,3 +392,45 @@ test('Export Analysis… from the palette: the view renders the PNG on request, 
     h.done();
   }
 });
+
+test('the weight variant chosen in the inspector reaches the worker, names the panel, keys panel and cache, survives Run again', async () => {
+  const h = setup();
+  try {
+    const ema = h.commands.get('modelLens.analyze')!({ uri: fakeVscode.Uri.file(h.ckpt), variant: 'ema' });
+    await until(() => h.runs.length === 1);
+    assert.equal(h.runs[0]!.params.variant, 'ema');
+    const pe = h.panels[0]!;
+    assert.equal(pe.title, 'Analysis: model.pth [ema]');
+    h.worker.finish();
+    await ema;
+
+    // The default weight set is another analysis: its own panel and job.
+    const plain = analyze(h);
+    await until(() => h.runs.length === 2);
+    assert.equal(h.runs[1]!.params.variant, undefined);
+    assert.equal(h.panels.length, 2);
+    assert.equal(h.panels[1]!.title, 'Analysis: model.pth');
+    h.worker.finish();
+    await plain;
+
+    // Run again in the EMA panel re-runs the EMA weights (bypassing the cache).
+    pe.send({ kind: 'note', method: 'analysisView/rerun', params: {} });
+    await until(() => h.runs.length === 3);
+    assert.equal(h.runs[2]!.params.variant, 'ema');
+    h.worker.finish();
+    await until(() => pe.lastShow()?.phase === 'done');
+
+    // Closing both panels and asking again: each variant's result comes from its own cache entry.
+    pe.dispose();
+    h.panels[1]!.dispose();
+    await h.commands.get('modelLens.analyze')!({ uri: fakeVscode.Uri.file(h.ckpt), variant: 'ema' });
+    await analyze(h);
+    assert.equal(h.runs.length, 3, 'both served from the cache');
+    assert.equal(h.panels[2]!.title, 'Analysis: model.pth [ema]');
+    assert.equal(h.panels[2]!.lastShow()?.cached, true);
+    assert.equal(h.panels[3]!.lastShow()?.cached, true);
+  } finally {
+    h.done();
+  }
+});
+

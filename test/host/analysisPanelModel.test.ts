@@ -26,6 +26,24 @@ test('panel identity and titles', () => {
   assert.notEqual(panelKey(['/a.pth', '/b.pth']), panelKey(['/b.pth', '/a.pth']));
   assert.equal(panelTitle(['/x/a.pth']), 'Analysis: a.pth');
   assert.equal(panelTitle(['/x/a.pth', '/y/b.safetensors']), 'Compare: a.pth ↔ b.safetensors');
+  // A weight variant is part of the identity and the title; "no variant" in any spelling is the same panel.
+  assert.notEqual(panelKey(['/a.pth'], ['ema']), panelKey(['/a.pth']));
+  assert.equal(panelKey(['/a.pth'], [null]), panelKey(['/a.pth']));
+  assert.equal(panelKey(['/a.pth', '/b.pth'], [undefined, null]), panelKey(['/a.pth', '/b.pth']));
+  assert.notEqual(panelKey(['/a.pth', '/b.pth'], ['ema']), panelKey(['/a.pth', '/b.pth'], [undefined, 'ema']));
+  assert.equal(panelTitle(['/x/a.pth'], ['ema']), 'Analysis: a.pth [ema]');
+  assert.equal(panelTitle(['/x/a.pth', '/y/b.pth'], [null, 'ema']), 'Compare: a.pth ↔ b.pth [ema]');
+});
+
+test('restored state keeps the weight variants and refuses malformed ones', () => {
+  const s = restoredState({ v: 1, view: { files: ['/a.pth'], variants: ['ema'], phase: 'done', result } });
+  assert.deepEqual(s?.variants, ['ema']);
+  assert.equal(s?.key, panelKey(['/a.pth'], ['ema']));
+  assert.equal(s?.title, 'Analysis: a.pth [ema]');
+  assert.equal(restoredState({ v: 1, view: { files: ['/a.pth'], variants: [null], phase: 'done', result } })?.variants, undefined);
+  for (const variants of [['ema', 'x'], [3], [''], 'ema', ['x'.repeat(201)]]) {
+    assert.equal(restoredState({ v: 1, view: { files: ['/a.pth'], variants, phase: 'done', result } }), undefined, JSON.stringify(variants));
+  }
 });
 
 test('restored state: results come back; running becomes "interrupted"; garbage is refused', () => {
@@ -50,6 +68,10 @@ test('run parameters follow the settings', () => {
   assert.deepEqual(runParams(['/a.pth'], s, 'j1'), { file: '/a.pth', batchSize: 16, device: 'auto', limit: 64, jobId: 'j1' });
   const t: ModelLensSettings = { ...s, probeImagesFolder: '/imgs', batchSize: 8, device: 'cuda', headsOverride: 6, probeCount: 32 };
   assert.deepEqual(runParams(['/a.pth', '/b.pth'], t, 'j2'), { file: '/a.pth', fileB: '/b.pth', batchSize: 8, device: 'cuda', limit: 32, jobId: 'j2', images: '/imgs', heads: 6, headsB: 6 });
+  assert.equal(runParams(['/a.pth'], s, 'j3', ['ema']).variant, 'ema');
+  const both = runParams(['/a.pth', '/b.pth'], s, 'j4', [null, 'ema']);
+  assert.equal(both.variant, undefined);
+  assert.equal(both.variantB, 'ema');
 });
 
 test('worker progress maps to per-image progress while running, a stage label otherwise', () => {
