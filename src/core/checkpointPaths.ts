@@ -3,11 +3,15 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** File extensions Model Lens opens, lower case with the dot. */
-export const CHECKPOINT_EXTENSIONS: readonly string[] = ['.safetensors', '.pth', '.pt', '.ckpt', '.bin', '.onnx'];
+/**
+ * File endings Model Lens opens, lower case with the dot: single-file checkpoints, and the index files of
+ * sharded Hugging Face checkpoints (model.safetensors.index.json, pytorch_model.bin.index.json), which
+ * the readers open as one model. Other .json files are configs, not checkpoints.
+ */
+export const CHECKPOINT_EXTENSIONS: readonly string[] = ['.safetensors', '.pth', '.pt', '.ckpt', '.bin', '.onnx', '.safetensors.index.json', '.bin.index.json'];
 
-/** Glob of checkpoint files for workspace searches. */
-export const CHECKPOINT_GLOB = '**/*.{safetensors,pth,pt,ckpt,bin,onnx}';
+/** Glob of checkpoint files (sharded indexes included) for workspace searches. */
+export const CHECKPOINT_GLOB = '**/*.{safetensors,pth,pt,ckpt,bin,onnx,safetensors.index.json,bin.index.json}';
 
 /** Longest string the hover considers a path; longer ones are prose, not paths. */
 const MAX_PATH_CHARS = 4096;

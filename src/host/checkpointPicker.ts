@@ -64,7 +64,7 @@ export async function pickCheckpoint(title: string, exclude?: vscode.Uri): Promi
       title,
       canSelectMany: false,
       openLabel: 'Select',
-      filters: { Checkpoints: ['safetensors', 'pth', 'pt', 'ckpt', 'bin', 'onnx'], 'All files': ['*'] },
+      filters: { Checkpoints: ['safetensors', 'pth', 'pt', 'ckpt', 'bin', 'onnx'], 'Sharded checkpoint index (*.index.json)': ['json'], 'All files': ['*'] },
     });
     return picked?.[0];
   }

@@ -135,3 +135,16 @@ test('hover over a real torch.save fixture: first read, then cached answers', as
   t.diagnostic(report);
   console.log(report);
 });
+
+test('hover over the index file of a sharded checkpoint (safetensors and torch .bin) summarises the whole model', async () => {
+  const readers = resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'readers');
+  const headers = createHeaderService(() => undefined);
+  const ctx = { documentDir: readers, workspaceFolders: [], homeDir: readers };
+  // Sizes are the sum of both shards (200 + 124 B; 2 × 938 B): the hover read the index, then every shard.
+  for (const [name, size] of [['sharded/model.safetensors.index.json', '324 B'], ['sharded_bin/pytorch_model.bin.index.json', '1\\.8 KiB']] as const) {
+    const line = `model = AutoModel.from_pretrained("${name}")`;
+    const md = await hover(line, line.indexOf('sharded') + 2, ctx, headers);
+    assert.ok(md, name);
+    assert.ok(md.includes(` · ${size} · no findings`), md);
+  }
+});

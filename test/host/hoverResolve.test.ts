@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { candidatePaths, hasCheckpointExtension, pathAt, resolveCheckpointPath } from '../../src/core/checkpointPaths';
+import { CHECKPOINT_GLOB, candidatePaths, hasCheckpointExtension, pathAt, resolveCheckpointPath } from '../../src/core/checkpointPaths';
 
 /** pathAt with the cursor on the first occurrence of `marker` (plus `delta`). */
 function at(line: string, marker: string, delta = 1): string | undefined {
@@ -51,6 +51,25 @@ test('only checkpoint extensions qualify, so ordinary text costs no file system 
   assert.equal(pathAt('abc', 99), undefined);
   assert.ok(hasCheckpointExtension('A/B/MODEL.PTH'));
   assert.ok(!hasCheckpointExtension('model.pth.tmp'));
+});
+
+test('sharded checkpoints: the index files name a model; other JSON does not', () => {
+  assert.equal(at(`from_pretrained("out/model.safetensors.index.json")`, 'model'), 'out/model.safetensors.index.json');
+  assert.equal(at(`  index: ckpt/pytorch_model.bin.index.json`, 'pytorch'), 'ckpt/pytorch_model.bin.index.json');
+  assert.equal(at(`cfg = "out/config.json"`, 'config'), undefined);
+  assert.equal(at(`x = "tokenizer.index.json"`, 'tokenizer'), undefined);
+  assert.ok(hasCheckpointExtension('A/MODEL.SAFETENSORS.INDEX.JSON'));
+  assert.ok(!hasCheckpointExtension('.safetensors.index.json.bak'));
+});
+
+test('workspace glob lists the sharded index files too', () => {
+  const globRe = (g: string): RegExp => {
+    const m = /^\*\*\/\*\.\{(.*)\}$/.exec(g)!;
+    return new RegExp(`\\.(?:${m[1]!.split(',').map((x) => x.replace(/\./g, '\\.')).join('|')})$`);
+  };
+  const re = globRe(CHECKPOINT_GLOB);
+  for (const f of ['a.pth', 'b.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin.index.json', 'm.onnx']) assert.match(f, re);
+  for (const f of ['config.json', 'a.pth.txt']) assert.doesNotMatch(f, re);
 });
 
 test('span offsets point at the path inside the line', () => {
