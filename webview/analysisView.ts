@@ -15,7 +15,7 @@ import {
   textOn,
   viridis,
 } from './analysisData';
-import { baseName, compareLabels, matrixCols, modelLabel } from '../src/protocol/analysisExport';
+import { baseName, ckaUnavailableText, compareLabels, hasCka, matrixCols, modelLabel } from '../src/protocol/analysisExport';
 import { readTheme, type ChartTheme } from './analysisTheme';
 
 /** What the view asks of its host (the extension, or the standalone page). */
@@ -288,7 +288,8 @@ export class AnalysisView {
     }
     for (const spec of METRICS) this.metricSection(r, spec, pending);
     this.ckaSection(r, pending);
-    if (c) this.crossSection(r, pending);
+    // Cross-model CKA uses the same batches: without CKA there is none (the CKA section says why).
+    if (c && hasCka(r.cka)) this.crossSection(r, pending);
     this.root.append(
       el('footer', { class: 'ml-foot' }, `Model Lens · schema ${r.schema} · CKA estimator ${r.cka.estimator} · layers numbered from 1 (layer n is transformer block n−1).`),
     );
@@ -434,6 +435,13 @@ export class AnalysisView {
   }
 
   private ckaSection(r: AnalysisResult, pending: (() => void)[]): void {
+    if (!hasCka(r.cka)) {
+      // Null values would draw an empty, misleading heatmap: say why there is none instead.
+      this.root.append(
+        el('section', { class: 'ml-section', attrs: { id: 'cka' } }, this.sectionHead('Layer-by-layer representation similarity (CKA)', []), el('p', { class: 'ml-note ml-cka-missing' }, ckaUnavailableText(r))),
+      );
+      return;
+    }
     const c = r.compare;
     const labels = c ? compareLabels(r.model, c.model) : [modelLabel(r.model)];
     const meanA = offDiagonalMean(r.cka.matrix);

@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { ANALYSIS_PROGRESS, ANALYSIS_RUN, type AnalysisProgress as WorkerProgress } from '../protocol/workerProtocol';
 import type { AnalysisProgress as ViewProgress, ChartId, CsvMetric } from '../protocol/analysisViewProtocol';
 import type { AnalysisResult } from '../core/resultSchema';
-import { csvMetricsOf } from '../protocol/analysisExport';
+import { csvMetricsOf, hasCka } from '../protocol/analysisExport';
 import { ANALYSIS_VIEW_TYPE, AnalysisPanels, type AnalysisPanel } from './analysisPanel';
 import { panelKey, runParams, viewProgress, type Variants } from './analysisPanelModel';
 import { createResultCache, type ResultCache } from '../core/cache';
@@ -222,9 +222,10 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
     }
     const r = panel.result;
     const metricNames: Record<CsvMetric, string> = { attentionDistance: 'Attention distance', headDiversity: 'Head diversity', cka: 'CKA (layer × layer)', crossCka: 'Cross-model CKA' };
-    const charts: [ChartId, string][] = r.compare
-      ? [['attention-distance', 'Attention distance chart'], ['head-diversity', 'Head diversity chart'], ['cka', 'CKA heatmap, model A'], ['cka-b', 'CKA heatmap, model B'], ['cross-cka', 'Cross-model CKA heatmap']]
-      : [['attention-distance', 'Attention distance chart'], ['head-diversity', 'Head diversity chart'], ['cka', 'CKA heatmap']];
+    const ckaCharts: [ChartId, string][] = !hasCka(r.cka) ? [] : r.compare
+      ? [['cka', 'CKA heatmap, model A'], ['cka-b', 'CKA heatmap, model B'], ['cross-cka', 'Cross-model CKA heatmap']]
+      : [['cka', 'CKA heatmap']];
+    const charts: [ChartId, string][] = [['attention-distance', 'Attention distance chart'], ['head-diversity', 'Head diversity chart'], ...ckaCharts];
     type Item = vscode.QuickPickItem & { run: () => Promise<unknown> };
     const items: Item[] = [
       { label: '$(json) JSON', description: 'the full result, schema model-lens/analysis@1', run: () => panel!.saveExport({ format: 'json' }) },

@@ -3,6 +3,7 @@
 import { basename } from 'node:path';
 import type { ModelSummary } from '../core/archTypes';
 import type { AnalysisResult } from '../core/resultSchema';
+import { hasCka } from '../protocol/analysisExport';
 
 const FAMILY_LABELS: Record<string, string> = {
   'timm-vit': 'ViT (timm)',
@@ -112,7 +113,9 @@ export function analysisLines(r: AnalysisResult): string[] {
   }
   const hd = r.headDiversity.perLayer;
   if (hd.length > 0) out.push(`Head diversity ${sparkline(hd)} mean ${fmt(mean(hd), 2)} nats`);
-  out.push(`CKA mean off-diagonal ${fmt(meanOffDiagonal(r.cka.matrix), 2)} · ${r.probe.count} ${r.probe.source} probes on ${r.device.used}`);
+  // Without a batch of ≥ 4 images CKA is null: the hover leaves it out rather than show "—".
+  const probes = `${r.probe.count} ${r.probe.source} probes on ${r.device.used}`;
+  out.push(hasCka(r.cka) ? `CKA mean off-diagonal ${fmt(meanOffDiagonal(r.cka.matrix), 2)} · ${probes}` : probes);
   return out;
 }
 

@@ -1,7 +1,8 @@
 // Export helpers shared by the analysis view and the extension host (Export Analysis): model labels,
 // CSV of each metric, export file names. In the protocol layer because the webview may import only
 // src/protocol and the host must not import webview code.
-import type { AnalysisResult, CsvMetric, MetricBlock, ModelSummary } from './analysisViewProtocol';
+import { MIN_CKA_BATCH } from '../core/hsic';
+import type { AnalysisResult, CkaBlock, CsvMetric, MetricBlock, ModelSummary } from './analysisViewProtocol';
 
 function finite(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);
@@ -66,9 +67,23 @@ function matrixCsv(rows: { label: string; matrix: number[][] }[], rowName: strin
   return lines.join('\r\n') + '\r\n';
 }
 
-/** Which CSV exports a result offers (crossCka only for comparisons). */
+/**
+ * Whether a result has CKA values: the unbiased estimator needs batches of at least MIN_CKA_BATCH images,
+ * and a run without one stores null everywhere (JSON of NaN).
+ */
+export function hasCka(cka: CkaBlock): boolean {
+  return cka.batches > 0 && cka.matrix.some((row) => row.some(finite));
+}
+
+/** What the view and the hover say instead of CKA values when a run had no batch large enough. */
+export function ckaUnavailableText(r: AnalysisResult): string {
+  return `CKA needs ≥ ${MIN_CKA_BATCH} images per batch; no batch of this run had that many (${r.probe.count} image${r.probe.count === 1 ? '' : 's'} in batches of ${r.probe.batchSize}). Use more probe images or a larger batch size.`;
+}
+
+/** Which CSV exports a result offers (crossCka only for comparisons; no CKA files when CKA is unavailable). */
 export function csvMetricsOf(r: AnalysisResult): CsvMetric[] {
-  return r.compare ? ['attentionDistance', 'headDiversity', 'cka', 'crossCka'] : ['attentionDistance', 'headDiversity', 'cka'];
+  const cka: CsvMetric[] = hasCka(r.cka) ? (r.compare ? ['cka', 'crossCka'] : ['cka']) : [];
+  return ['attentionDistance', 'headDiversity', ...cka];
 }
 
 /**

@@ -51,3 +51,17 @@ test('analysis lines take first/middle/last attention distance, mean diversity, 
   const md = hoverMarkdown({ file: '/a/b.pth', sizeBytes: 10, summary, findings: { total: 0, danger: 0 }, analysis: r, openCommand: 'command:a', analyzeCommand: 'command:b' });
   assert.match(md, /\[Open analysis\]\(command:b\)/);
 });
+
+test('no batch of ≥ 4 images: the hover leaves CKA out instead of showing an empty value', () => {
+  const r = {
+    attentionDistance: { perLayer: [10, 20], perHead: [], unit: 'px' },
+    headDiversity: { perLayer: [1, 2], perHead: [], unit: 'nats' },
+    cka: { matrix: [[null, null], [null, null]], batches: 0, estimator: 'linear-minibatch-unbiased' },
+    probe: { source: 'folder', count: 3 },
+    device: { requested: 'auto', used: 'cpu' },
+  } as unknown as AnalysisResult;
+  const lines = analysisLines(r);
+  assert.equal(lines.length, 3);
+  assert.equal(lines[2], '3 folder probes on cpu');
+  assert.ok(lines.every((l) => !/CKA/.test(l)), lines.join('\n'));
+});

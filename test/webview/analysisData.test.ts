@@ -14,7 +14,7 @@ import {
   textOn,
   viridis,
 } from '../../webview/analysisData';
-import { compareLabels, csvMetricsOf, exportBaseName, exportFileName, toCsv } from '../../src/protocol/analysisExport';
+import { ckaUnavailableText, compareLabels, csvMetricsOf, exportBaseName, exportFileName, hasCka, toCsv } from '../../src/protocol/analysisExport';
 import { isAnalysisResult, resultProblem } from '../../src/protocol/analysisResultCheck';
 import { withAlpha } from '../../webview/analysisTheme';
 import { seriesOffset } from '../../webview/analysisCharts';
@@ -187,3 +187,25 @@ test('labels, file names and header rows', () => {
   assert.deepEqual(probeRows(fixture('vitb16-mim.json'))[2], ['CKA', '4 batches of 16']);
   assert.equal(offDiagonalMean([[1, 0.5], [0.25, 1]]), 0.375);
 });
+
+/** A result whose run had no batch of ≥ 4 images: CKA is null everywhere (as the engine writes NaN to JSON). */
+function withoutCka(name: string): AnalysisResult {
+  const r = fixture(name);
+  const nulls = (m: number[][]): number[][] => m.map((row) => row.map(() => null as unknown as number));
+  r.cka = { ...r.cka, matrix: nulls(r.cka.matrix), batches: 0 };
+  r.probe = { ...r.probe, count: 3, batchSize: 16 };
+  if (r.compare) r.compare = { ...r.compare, cka: { ...r.compare.cka, matrix: nulls(r.compare.cka.matrix), batches: 0 }, crossCka: nulls(r.compare.crossCka) };
+  return r;
+}
+
+test('CKA unavailable (no batch of ≥ 4 images): detected, explained, no CKA exports', () => {
+  assert.ok(hasCka(fixture('vitb16-mim.json').cka));
+  const r = withoutCka('vitb16-compare.json');
+  assert.ok(isAnalysisResult(r), 'null CKA is still a valid result');
+  assert.equal(hasCka(r.cka), false);
+  assert.equal(hasCka({ ...fixture('vitb16-mim.json').cka, batches: 0 }), false);
+  assert.deepEqual(csvMetricsOf(r), ['attentionDistance', 'headDiversity']);
+  assert.deepEqual(csvMetricsOf(withoutCka('vitb16-mim.json')), ['attentionDistance', 'headDiversity']);
+  assert.match(ckaUnavailableText(r), /^CKA needs ≥ 4 images per batch; no batch of this run had that many \(3 images in batches of 16\)/);
+});
+

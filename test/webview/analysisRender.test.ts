@@ -156,6 +156,24 @@ test('standalone report: chart data equals the JSON, axes titled, tooltips exact
   });
 });
 
+test('no batch of ≥ 4 images: the view says why CKA is missing instead of drawing empty heatmaps', { skip: !haveChromium && `no Chromium at ${chromiumPath}` }, async () => {
+  await withBrowser(async (b, dir) => {
+    const r = fixture('vitb16-compare.json');
+    const nulls = (m: number[][]): number[][] => m.map((row) => row.map(() => null as unknown as number));
+    r.cka = { ...r.cka, matrix: nulls(r.cka.matrix), batches: 0 };
+    r.probe = { ...r.probe, count: 3, batchSize: 16 };
+    r.compare = { ...r.compare!, cka: { ...r.compare!.cka, matrix: nulls(r.compare!.cka.matrix), batches: 0 }, crossCka: nulls(r.compare!.crossCka) };
+    const { page, errors } = await openPage(b, renderHtmlReport(r, bundle(), { theme: 'light' }), dir, 'no-cka');
+    const dump = await page.evaluate<Record<string, ChartDump>>(DUMP);
+    assert.deepEqual(Object.keys(dump).sort(), ['attention-distance', 'head-diversity']);
+    const text = await page.evaluate<string>(`document.querySelector('#cka .ml-cka-missing').textContent`);
+    assert.match(text, /^CKA needs ≥ 4 images per batch/);
+    assert.equal(await page.evaluate<number>(`document.querySelectorAll('#cka canvas, #cka table, #cross-cka').length`), 0);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});
+
 test('theme changes re-read the colours; a hostile file name renders as text', { skip: !haveChromium && `no Chromium at ${chromiumPath}` }, async () => {
   await withBrowser(async (b, dir) => {
     const r = fixture('vitb16-mim.json');
