@@ -235,19 +235,11 @@ function tensorStats(tensors: readonly TensorInfo[]): TensorStats {
   return { params, dtype: dtype || 'none', dtypes };
 }
 
-interface Draft {
-  family: ModelFamily;
-  layers: number | null;
-  heads: number | null;
-  headsSource: HeadsSource;
-  dim: number | null;
-  patchSize: [number, number] | null;
-  imageSize: [number, number] | null;
-  specialTokens: number | null;
+/** What recognition fills in before params/dtypes are counted: the summary's architecture fields. */
+type Draft = Pick<ModelSummary, 'family' | 'layers' | 'heads' | 'headsSource' | 'dim' | 'patchSize' | 'imageSize' | 'specialTokens' | 'notAnalyzable'> & {
   details: Record<string, unknown>;
-  notAnalyzable?: string;
   spec?: VitSpec;
-}
+};
 
 function emptyDraft(family: ModelFamily): Draft {
   return { family, layers: null, heads: null, headsSource: 'unknown', dim: null, patchSize: null, imageSize: null, specialTokens: null, details: {} };

@@ -121,8 +121,8 @@ export function syntheticProbeSet(count: number, size: [number, number]): ProbeS
   };
 }
 
-/** mulberry32: tiny, fast, good enough for test-pattern content, identical on every platform. */
-function prng(seed: number): () => number {
+/** mulberry32: tiny, fast, good enough for test-pattern content, identical on every platform; uniform in [0, 1). */
+export function mulberry32(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
@@ -140,7 +140,7 @@ function prng(seed: number): () => number {
  * 8 bits like a decoded photo; depends only on (index, h, w).
  */
 export function syntheticImage(index: number, h: number, w: number): RgbImage {
-  const r = prng(0x9e3779b9 ^ Math.imul(index + 1, 0x85ebca6b));
+  const r = mulberry32(0x9e3779b9 ^ Math.imul(index + 1, 0x85ebca6b));
   const f = new Float32Array(h * w * 3);
   const base = [r(), r(), r()].map((v) => 40 + 150 * v);
   const grad = [r(), r(), r()].map((v) => (v - 0.5) * 120);

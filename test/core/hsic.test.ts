@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CkaAccumulator, hsic1 } from '../../src/core/hsic';
+import { mulberry32 } from '../../src/core/probes';
 
 // Independent, literal transcription of the DESIGN.md formula with explicit matrices.
 function naiveHsic(k: number[][], l: number[][]): number {
@@ -14,14 +15,8 @@ function naiveHsic(k: number[][], l: number[][]): number {
 }
 
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+  const r = mulberry32(seed);
+  return () => r() - 0.5;
 }
 
 function features(n: number, d: number, r: () => number): number[][] {

@@ -13,17 +13,9 @@ import { runPickle } from '../../src/core/pickle';
 import { readTensorF32 } from '../../src/core/tensorData';
 import { openZip, readEntry } from '../../src/core/zip';
 import { buildZip, READERS } from './readerTestUtil';
+import { mulberry32 } from '../../src/core/probes';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const INTERESTING = [0x00, 0xff, 0x7f, 0x80, 0x28, 0x2e, 0x52, 0x63, 0x93, 0x94, 0x95, 0x58, 0x8d, 0x7b, 0x22, 0x5b];
 

@@ -3,9 +3,11 @@
 // Shared by the graph built from weights (vitGraph.ts) and by the instrumentation of a user's own
 // ONNX export (instrument.ts), so every shape here is taken from the tensors at run time where
 // possible (heads and tokens need not be known statically).
+import { KL_EPS, patchDistanceMatrix as patchDistanceMatrix64 } from '../metrics';
 import { OnnxDataType, attrInt, attrInts, type OnnxGraphBuilder } from './onnxBuilder';
 
-export const KL_EPSILON = 1e-8;
+/** ε of the KL log⁺ (DESIGN.md); the same constant as the float64 reference. */
+export const KL_EPSILON = KL_EPS;
 
 export const OUTPUT_ATTN_DIST = 'attn_dist_sum';
 export const OUTPUT_KL = 'kl_sum';
@@ -13,20 +15,8 @@ export const OUTPUT_GRAM = 'gram';
 
 /** Pixel distances between patch centres of a gh×gw grid (row-major), as a flat [N·N] float32 vector. */
 export function patchDistanceMatrix(grid: [number, number], patch: [number, number]): Float32Array {
-  const [gh, gw] = grid;
-  const [ph, pw] = patch;
-  const n = gh * gw;
-  const d = new Float32Array(n * n);
-  for (let i = 0; i < n; i++) {
-    const ri = Math.floor(i / gw);
-    const ci = i % gw;
-    for (let j = 0; j < n; j++) {
-      const dr = ph * (ri - Math.floor(j / gw));
-      const dc = pw * (ci - (j % gw));
-      d[i * n + j] = Math.sqrt(dr * dr + dc * dc);
-    }
-  }
-  return d;
+  // The same distances the float64 JS metrics use (metrics.ts), rounded once to the graph's float32.
+  return Float32Array.from(patchDistanceMatrix64(grid[0], grid[1], patch[0], patch[1]));
 }
 
 /** ReduceSum with axes as an input (opset ≥ 13) or an attribute (older opsets). */

@@ -1,6 +1,7 @@
 // Independent float64 reference for the tests: a direct, unoptimized ViT forward pass written from the
 // PyTorch definitions (Linear weights [out,in], no folding), plus the DESIGN.md metric sums.
 import type { VitSpec } from '../../../src/core/archTypes';
+import { mulberry32 } from '../../../src/core/probes';
 
 export type Weights = Map<string, Float64Array>;
 
@@ -273,12 +274,5 @@ export function naiveSums(out: NaiveOut, batch: number, heads: number, grid: [nu
 
 /** Deterministic pseudo-random numbers (mulberry32) so failures reproduce. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
