@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
-import { inspectorHtml, makeNonce } from '../src/host/inspectorHtml';
+import { inspectorHtml, makeNonce } from '../src/host/webviewHtml';
 import type { InspectorData, InspectorState, TensorRow } from '../src/protocol/webviewProtocol';
 import { createHeaderService } from '../src/host/headerService';
 import { toErrorView, toInspectorData, toStatsView } from '../src/host/inspectorData';

@@ -1,22 +1,5 @@
-// Human labels for enum-like values the host sends (families, heads sources, error codes).
-
-const FAMILIES: Record<string, string> = {
-  'timm-vit': 'ViT (timm)',
-  deit: 'DeiT',
-  'deit-distilled': 'DeiT (distilled)',
-  mae: 'MAE ViT',
-  beit: 'BEiT',
-  simmim: 'SimMIM ViT',
-  'hf-vit': 'ViT (Hugging Face)',
-  'torchvision-vit': 'ViT (torchvision)',
-  swin: 'Swin Transformer',
-  'onnx-graph': 'ONNX graph',
-  unknown: 'Unknown architecture',
-};
-
-export function familyLabel(family: string): string {
-  return FAMILIES[family] ?? family;
-}
+// Human labels for enum-like values the host sends (heads sources, error codes); family names are in
+// src/protocol/modelLabels.ts (shared with the hover).
 
 const HEADS_SOURCES: Record<string, string> = {
   override: 'your override setting',

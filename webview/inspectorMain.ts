@@ -23,7 +23,8 @@ import { el, append, clear } from './inspectorDom';
 import { VirtualTable, type Column } from './inspectorTable';
 import { histogramView } from './inspectorHistogram';
 import { formatBytes, formatCount, formatInt, formatMs, formatPair, formatPercent, formatShape, formatStat } from './inspectorFormat';
-import { familyLabel, headsSourceLabel, errorTitle, errorHint } from './inspectorLabels';
+import { headsSourceLabel, errorTitle, errorHint } from './inspectorLabels';
+import { familyLabel } from '../src/protocol/modelLabels';
 
 type Finding = InspectorData['findings'][number];
 

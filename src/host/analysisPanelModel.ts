@@ -6,6 +6,7 @@ import type { AnalysisViewState, AnalysisProgress as ViewProgress } from '../pro
 import type { AnalysisProgress as WorkerProgress, AnalysisRunParams } from '../protocol/workerProtocol';
 import { isAnalysisResult } from '../protocol/analysisResultCheck';
 import type { ModelLensSettings } from './services';
+import { webviewPage } from './webviewHtml';
 
 /** Weight variant chosen per file (index as in `files`); undefined/null: the file's default set. */
 export type Variants = ReadonlyArray<string | null | undefined>;
@@ -28,7 +29,6 @@ export function storedVariants(files: readonly string[], variants: Variants): Ar
 
 /** The webview HTML shell: CSP default-src 'none', one nonce'd script, nothing inline. */
 export function analysisHtml(cspSource: string, scriptUri: string, nonce: string, title: string): string {
-  const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   const csp = [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
@@ -37,19 +37,7 @@ export function analysisHtml(cspSource: string, scriptUri: string, nonce: string
     `img-src ${cspSource} data: blob:`,
     `font-src ${cspSource}`,
   ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${esc(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>${esc(title)}</title>
-</head>
-<body>
-<main id="model-lens-root"></main>
-<script nonce="${esc(nonce)}" src="${esc(scriptUri)}"></script>
-</body>
-</html>`;
+  return webviewPage({ csp, nonce, scriptUri, title, main: '<main id="model-lens-root"></main>' });
 }
 
 /** A restored panel's persisted state, checked before use (it comes from the webview). */

@@ -4,20 +4,7 @@ import { basename } from 'node:path';
 import type { ModelSummary } from '../core/archTypes';
 import type { AnalysisResult } from '../core/resultSchema';
 import { hasCka } from '../protocol/analysisExport';
-
-const FAMILY_LABELS: Record<string, string> = {
-  'timm-vit': 'ViT (timm)',
-  deit: 'DeiT',
-  'deit-distilled': 'DeiT (distilled)',
-  mae: 'MAE ViT',
-  beit: 'BEiT',
-  simmim: 'SimMIM ViT',
-  'hf-vit': 'ViT (HF)',
-  'torchvision-vit': 'ViT (torchvision)',
-  swin: 'Swin',
-  'onnx-graph': 'ONNX graph',
-  unknown: 'unknown architecture',
-};
+import { familyLabel } from '../protocol/modelLabels';
 
 /** Escapes text for CommonMark so file names cannot inject links, HTML or formatting. */
 export function escapeMarkdown(s: string): string {
@@ -88,7 +75,7 @@ function fmt(v: number, digits = 1): string {
 /** "MAE ViT · 85.8 M params · F32 · 12×12 · 327 MiB · 1 finding (1 dangerous)". */
 export function summaryLine(s: ModelSummary, sizeBytes: number, findings: { total: number; danger: number }): string {
   const parts = [
-    FAMILY_LABELS[s.family] ?? s.family,
+    familyLabel(s.family, 'short'),
     `${formatParams(s.params)} params`,
     s.dtype,
     `${s.layers ?? '?'}×${s.heads ?? '?'}`,

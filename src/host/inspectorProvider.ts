@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { basename, dirname } from 'node:path';
 import type { RpcTransport } from '../protocol/rpc';
 import type { InspectorCommand } from '../protocol/webviewProtocol';
-import { inspectorHtml, makeNonce } from './inspectorHtml';
+import { inspectorHtml, makeNonce } from './webviewHtml';
 import { InspectorSession } from './inspectorSession';
 import type { HostServices } from './services';
 

@@ -1,5 +1,6 @@
-// The inspector webview's HTML shell. Kept free of vscode so the preview script and tests can render
-// exactly what the editor gets: CSP default-src 'none', a fresh nonce per page, no inline handlers.
+// The HTML shells of the webviews (inspector and analysis panel). Kept free of vscode so the preview script
+// and tests can render exactly what the editor gets: CSP default-src 'none', a fresh nonce per page, one
+// nonce'd script, no inline handlers.
 import { randomBytes } from 'node:crypto';
 
 /** 128 random bits, base64: a new one for every page load. */
@@ -33,17 +34,21 @@ export function inspectorHtml(p: InspectorHtmlParts): string {
     `font-src ${p.cspSource}`,
     `script-src 'nonce-${p.nonce}'`,
   ].join('; ');
+  return webviewPage({ csp, nonce: p.nonce, scriptUri: p.scriptUri, styleUri: p.styleUri, title: p.title, main: '<main id="root" aria-live="polite"></main>' });
+}
+
+/** One webview page: the CSP meta, optional stylesheet, the title, `main` (trusted markup), one nonce'd script. */
+export function webviewPage(p: { csp: string; nonce: string; scriptUri: string; styleUri?: string; title: string; main: string }): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(p.csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${escapeHtml(p.styleUri)}">
-<title>${escapeHtml(p.title)}</title>
+${p.styleUri !== undefined ? `<link rel="stylesheet" href="${escapeHtml(p.styleUri)}">\n` : ''}<title>${escapeHtml(p.title)}</title>
 </head>
 <body>
-<main id="root" aria-live="polite"></main>
+${p.main}
 <script nonce="${escapeHtml(p.nonce)}" src="${escapeHtml(p.scriptUri)}"></script>
 </body>
 </html>`;

@@ -1,7 +1,7 @@
 // The inspector page shell: strict CSP, a fresh nonce per page, nothing inline, the title escaped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { escapeHtml, inspectorHtml, makeNonce } from '../../src/host/inspectorHtml';
+import { escapeHtml, inspectorHtml, makeNonce } from '../../src/host/webviewHtml';
 
 test('CSP is default-src none with a nonce-only script source; the title is escaped', () => {
   const nonce = makeNonce();

@@ -1,0 +1,28 @@
+// Human names of the model families that architecture recognition reports, shared by the inspector
+// webview and the hover (the webview may import only src/protocol; the host must not import webview code).
+
+const FAMILIES: Record<string, string> = {
+  'timm-vit': 'ViT (timm)',
+  deit: 'DeiT',
+  'deit-distilled': 'DeiT (distilled)',
+  mae: 'MAE ViT',
+  beit: 'BEiT',
+  simmim: 'SimMIM ViT',
+  'hf-vit': 'ViT (Hugging Face)',
+  'torchvision-vit': 'ViT (torchvision)',
+  swin: 'Swin Transformer',
+  'onnx-graph': 'ONNX graph',
+  unknown: 'Unknown architecture',
+};
+
+/** Shorter names where the hover's one-line summary needs them. */
+const SHORT: Record<string, string> = {
+  'hf-vit': 'ViT (HF)',
+  swin: 'Swin',
+  unknown: 'unknown architecture',
+};
+
+/** Display name of a model family ("short" for one-line summaries); unknown values pass through. */
+export function familyLabel(family: string, form: 'long' | 'short' = 'long'): string {
+  return (form === 'short' ? SHORT[family] : undefined) ?? FAMILIES[family] ?? family;
+}
