@@ -14,9 +14,6 @@ import { createResultCache, type ResultCache } from '../core/cache';
 import { ANALYSIS_CACHE_FOLDER } from './analysisLookup';
 import type { HostServices } from './services';
 
-/** How long a cancelled job may keep the worker busy before the worker is killed (ms). */
-export const CANCEL_GRACE_MS = 1000;
-
 type Outcome = { kind: 'done'; result: AnalysisResult; cached: boolean } | { kind: 'cancelled' } | { kind: 'error'; code: string; message: string };
 
 interface Job {
@@ -108,11 +105,9 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
           } catch (e) {
             if (abort.signal.aborted) {
               services.log.info(`${names}: cancelled`);
-              // The RPC is gone at once; the worker stops at its next batch. A native run that does not
-              // yield is ended with the worker, unless another job is using it.
-              setTimeout(() => {
-                if ([...jobs.values()].every((j) => j === job)) services.worker.restart('analysis cancelled');
-              }, CANCEL_GRACE_MS);
+              // The RPC is gone at once and the worker stops at its next batch. A native run that does not
+              // yield is the worker client's business: it polls the worker and kills it only if it is
+              // still busy after the grace period (core/workerClient.ts), so an idle worker stays warm.
               return { kind: 'cancelled' };
             }
             const info = errorInfo(e);

@@ -5,6 +5,9 @@ import * as vscode from 'vscode';
 import { WorkerClient } from '../core/workerClient';
 import type { WorkerService } from './services';
 
+/** How long a cancelled job may keep the worker busy before the worker is killed (ms). */
+export const CANCEL_GRACE_MS = 1000;
+
 export class ForkedWorker implements WorkerService, vscode.Disposable {
   private readonly client: WorkerClient;
 
@@ -14,6 +17,7 @@ export class ForkedWorker implements WorkerService, vscode.Disposable {
   ) {
     this.client = new WorkerClient({
       workerPath,
+      cancelGraceMs: CANCEL_GRACE_MS,
       onLog: (l) => {
         const msg = `[worker] ${l.message.slice(0, 8192)}`;
         if (l.level === 'error') this.log.error(msg);
