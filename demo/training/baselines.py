@@ -29,8 +29,9 @@ def main():
     val_x, _ = data.sample_crops(photos, args.val_per_class, held_out=True, seed=args.data_seed + 1)
     x = data.normalise(val_x)
     gen = torch.Generator().manual_seed(999)
+    pos = getattr(args, 'pos_embed', 'learned')
     enc = TinyViT(args.img_size, args.patch_size, 3, args.embed_dim, args.depth, args.num_heads, args.mlp_ratio, 0,
-                  args.ln_eps)
+                  args.ln_eps, pos)
     net = train.SimMIM(enc, args.patch_size)
     net.load_state_dict(run['state'])
     net.eval()
@@ -55,7 +56,7 @@ def main():
 
     torch.manual_seed(args.seed)
     init = TinyViT(args.img_size, args.patch_size, 3, args.embed_dim, args.depth, args.num_heads, args.mlp_ratio, 14,
-                   args.ln_eps).double().eval()
+                   args.ln_eps, pos).double().eval()
     _, probes = analyze.load_probes(os.path.join(analyze.ROOT, 'probes'))
     r = analyze.analyze(init, probes, 16)
     c, _ = analyze.cka(r['feats'], r['feats'], 16)

@@ -36,6 +36,7 @@ def parse_args(argv=None):
     p.add_argument('--num_heads', type=int, default=4)
     p.add_argument('--mlp_ratio', type=float, default=4.0)
     p.add_argument('--ln_eps', type=float, default=1e-6)
+    p.add_argument('--pos_embed', choices=['sincos', 'learned'], default='sincos')
     p.add_argument('--train_per_class', type=int, default=2000)
     p.add_argument('--val_per_class', type=int, default=50)
     p.add_argument('--batch_size', type=int, default=32)
@@ -46,7 +47,7 @@ def parse_args(argv=None):
     p.add_argument('--weight_decay', type=float, default=0.05)
     p.add_argument('--label_smoothing', type=float, default=0.1)
     p.add_argument('--mask_ratio', type=float, default=0.6)
-    p.add_argument('--mask_patch_size', type=int, default=8, help='SimMIM masks square blocks of this many pixels')
+    p.add_argument('--mask_patch_size', type=int, default=4, help='SimMIM masks square blocks of this many pixels')
     p.add_argument('--eval_every', type=int, default=100)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--data_seed', type=int, default=1234)
@@ -103,6 +104,8 @@ def lr_at(step, args):
 def param_groups(model, wd):
     decay, no_decay = [], []
     for n, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
         (no_decay if p.ndim <= 1 or n.endswith(('cls_token', 'pos_embed', 'mask_token')) else decay).append(p)
     return [{'params': decay, 'weight_decay': wd}, {'params': no_decay, 'weight_decay': 0.0}]
 
@@ -142,7 +145,7 @@ def main(argv=None):
 
     num_classes = len(data.CLASS_NAMES) if args.mode == 'sup' else 0
     enc = TinyViT(args.img_size, args.patch_size, 3, args.embed_dim, args.depth, args.num_heads,
-                  args.mlp_ratio, num_classes, args.ln_eps)
+                  args.mlp_ratio, num_classes, args.ln_eps, args.pos_embed)
     net = enc if args.mode == 'sup' else SimMIM(enc, args.patch_size)
     opt = torch.optim.AdamW(param_groups(net, args.weight_decay), lr=args.lr, betas=(0.9, 0.999), foreach=True)
 

@@ -9,6 +9,19 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+def sincos_2d(dim, grid):
+    """[1 + grid*grid, dim]: zero row for CLS, then per patch (row-major) sin/cos of the row index in the
+    first half of the channels and of the column index in the second half, frequencies 1/10000^(k/(dim/4))."""
+    quarter = dim // 4
+    freq = 1.0 / (10000.0 ** (torch.arange(quarter, dtype=torch.float64) / quarter))
+    r, c = torch.meshgrid(torch.arange(grid, dtype=torch.float64), torch.arange(grid, dtype=torch.float64), indexing='ij')
+    def enc(pos):
+        a = pos.reshape(-1, 1) * freq.reshape(1, -1)
+        return torch.cat([a.sin(), a.cos()], dim=1)
+    table = torch.cat([enc(r), enc(c)], dim=1)
+    return torch.cat([torch.zeros(1, dim, dtype=torch.float64), table], dim=0).float()
+
+
 class PatchEmbed(nn.Module):
     def __init__(self, patch, in_chans, dim):
         super().__init__()
@@ -68,7 +81,7 @@ class TinyViT(nn.Module):
     """num_classes=0 gives an encoder without `head` (the MIM model)."""
 
     def __init__(self, img_size=32, patch_size=4, in_chans=3, embed_dim=192, depth=6, num_heads=6,
-                 mlp_ratio=4.0, num_classes=0, ln_eps=1e-6):
+                 mlp_ratio=4.0, num_classes=0, ln_eps=1e-6, pos_embed='sincos'):
         super().__init__()
         self.patch_size = patch_size
         self.grid = img_size // patch_size
@@ -79,7 +92,12 @@ class TinyViT(nn.Module):
         self.blocks = nn.ModuleList([Block(embed_dim, num_heads, mlp_ratio, ln_eps) for _ in range(depth)])
         self.norm = nn.LayerNorm(embed_dim, eps=ln_eps)
         self.head = nn.Linear(embed_dim, num_classes) if num_classes > 0 else None
-        nn.init.trunc_normal_(self.pos_embed, std=0.02)
+        if pos_embed == 'sincos':
+            # Fixed 2-D sine-cosine table (as MAE): kept as a tensor named pos_embed, not trained.
+            self.pos_embed.data.copy_(sincos_2d(embed_dim, self.grid).unsqueeze(0))
+            self.pos_embed.requires_grad_(False)
+        else:
+            nn.init.trunc_normal_(self.pos_embed, std=0.02)
         nn.init.trunc_normal_(self.cls_token, std=0.02)
         self.apply(self._init)
 
