@@ -5,7 +5,7 @@ CLI existed. Definitions follow DESIGN.md exactly: patch-renormalised attention,
 distance in pixels, head diversity with eps=1e-8 log+, unbiased minibatch linear CKA over consecutive
 batches of the sorted probe images (a final batch of fewer than 4 images is left out).
 
-    /usr/bin/python3 demo/training/analyze.py [--batch 16] [--json out.json]
+    /usr/bin/python3 demo/training/analyze.py --json demo/training/reference.json   # what npm run demo checks against
 """
 import argparse
 import json
@@ -143,7 +143,7 @@ def main():
     print('cross-model CKA diagonal (mim l vs sup l):', ' '.join(f'{v:.3f}' for v in cross.diagonal().tolist()))
     if a.json:
         with open(a.json, 'w') as f:
-            json.dump(out, f, indent=1)
+            json.dump(out, f, separators=(',', ':'))
 
 
 if __name__ == '__main__':
