@@ -141,6 +141,15 @@ def main():
     cross, _ = cka(res['mim']['feats'], res['sup']['feats'], a.batch)
     out['crossCka'] = cross.tolist()
     print('cross-model CKA diagonal (mim l vs sup l):', ' '.join(f'{v:.3f}' for v in cross.diagonal().tolist()))
+    # Float64 sums of a few tensors as stored in the files, so tests can check the readers on them.
+    ck = torch.load(os.path.join(a.checkpoints, 'mim_vit.pth'))
+    sd, _ = read_safetensors(os.path.join(a.checkpoints, 'sup_vit.safetensors'))
+    names = ['patch_embed.proj.weight', 'pos_embed', 'blocks.5.attn.qkv.weight', 'norm.bias']
+    out['weightSums'] = {
+        'mim': {f'encoder.{n}': ck['model'][f'encoder.{n}'].double().sum().item() for n in names + ['mask_token']},
+        'sup': {n: sd[n].double().sum().item() for n in names + ['head.weight']},
+    }
+    out['weightSums']['mim']['decoder.0.weight'] = ck['model']['decoder.0.weight'].double().sum().item()
     if a.json:
         with open(a.json, 'w') as f:
             json.dump(out, f, separators=(',', ':'))
