@@ -122,8 +122,11 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
     return job;
   };
 
-  /** Shows the panel of these files and runs (or joins, or reads from cache) the analysis. */
-  const run = async (files: string[], opts: { force?: boolean; variants?: Variants } = {}): Promise<void> => {
+  /**
+   * Shows the panel of these files and runs (or joins, or reads from cache) the analysis. Resolves with the
+   * result (so `executeCommand('modelLens.analyze', uri)` returns it), or undefined when refused, cancelled or failed.
+   */
+  const run = async (files: string[], opts: { force?: boolean; variants?: Variants } = {}): Promise<AnalysisResult | undefined> => {
     const variants = opts.variants ?? [];
     const key = panelKey(files, variants);
     const running = jobs.get(key);
@@ -131,31 +134,36 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
     if (running) {
       // Joining: the panel follows the job that is already running.
       panel.show({ phase: 'running', progress: running.last ?? { done: 0, total: 0, stage: 'Starting…' } });
-      return;
+      const joined = await running.outcome;
+      return joined.kind === 'done' ? joined.result : undefined;
     }
-    if (!created && !opts.force && panel.phase === 'done') return; // re-revealed with its result
+    if (!created && !opts.force && panel.phase === 'done') return panel.result; // re-revealed with its result
     if (!services.requireTrust(files.length === 2 ? 'Comparing checkpoints' : 'Analyzing attention & CKA')) {
       panel.show({ phase: 'error', error: { code: 'untrusted', message: 'Running a model needs a trusted workspace. Trust this workspace (Manage Workspace Trust), then press Run again. Checkpoint headers stay available in the inspector.' } });
-      return;
+      return undefined;
     }
     const job = startJob(files, opts.force === true, variants);
     jobs.set(key, job);
     panel.show({ phase: 'running', progress: { done: 0, total: 0, stage: 'Starting…' } });
     const outcome = await job.outcome.finally(() => jobs.delete(key));
     const target = panels.get(key);
-    if (outcome.kind === 'done') target?.show({ phase: 'done', result: outcome.result, cached: outcome.cached });
-    else if (outcome.kind === 'cancelled') target?.show({ phase: 'cancelled' });
+    if (outcome.kind === 'done') {
+      target?.show({ phase: 'done', result: outcome.result, cached: outcome.cached });
+      return outcome.result;
+    }
+    if (outcome.kind === 'cancelled') target?.show({ phase: 'cancelled' });
     else {
       target?.show({ phase: 'error', error: { code: outcome.code, message: outcome.message } });
       if (!target?.panel.visible) report(new Error(outcome.message));
     }
+    return undefined;
   };
 
-  const reg = (id: string, fn: (...args: unknown[]) => Promise<void>): void => {
+  const reg = (id: string, fn: (...args: unknown[]) => Promise<unknown>): void => {
     context.subscriptions.push(
       vscode.commands.registerCommand(id, async (...args: unknown[]) => {
         try {
-          await fn(...args);
+          return await fn(...args);
         } catch (e) {
           report(new Error(`${id} failed: ${e instanceof Error ? e.message : String(e)}`));
         }
@@ -167,7 +175,7 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
 
   reg('modelLens.analyze', async (arg) => {
     const uri = services.targetUri(arg) ?? (await services.pickCheckpoint('Model Lens: Analyze Checkpoint'));
-    if (uri) await run([uri.fsPath], { variants: [variantFromArg(arg)] });
+    return uri ? await run([uri.fsPath], { variants: [variantFromArg(arg)] }) : undefined;
   });
   reg('modelLens.analyzeCheckpoint', async () => {
     const uri = await services.pickCheckpoint('Model Lens: Analyze Checkpoint');
