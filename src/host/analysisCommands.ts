@@ -179,32 +179,31 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
   });
   reg('modelLens.analyzeCheckpoint', async () => {
     const uri = await services.pickCheckpoint('Model Lens: Analyze Checkpoint');
-    if (uri) await run([uri.fsPath]);
+    return uri ? await run([uri.fsPath]) : undefined;
   });
   reg('modelLens.compareWith', async (arg) => {
     const a = services.targetUri(arg) ?? (await services.pickCheckpoint('Model Lens: Compare — first checkpoint'));
-    if (!a) return;
+    if (!a) return undefined;
     const b = await pickSecond(a);
-    if (b) await run([a.fsPath, b.fsPath], { variants: [variantFromArg(arg)] });
+    return b ? await run([a.fsPath, b.fsPath], { variants: [variantFromArg(arg)] }) : undefined;
   });
   reg('modelLens.compareSelected', async (clicked, selected) => {
     const uris = (Array.isArray(selected) && selected.length > 0 ? selected : [clicked]).map((x) => services.targetUri(x)).filter((u): u is vscode.Uri => u !== undefined);
     if (uris.length === 1) {
       const b = await pickSecond(uris[0]!);
-      if (b) await run([uris[0]!.fsPath, b.fsPath]);
-      return;
+      return b ? await run([uris[0]!.fsPath, b.fsPath]) : undefined;
     }
     if (uris.length !== 2) {
       void vscode.window.showWarningMessage(`Compare Selected Checkpoints needs exactly two checkpoint files selected (got ${uris.length}).`);
-      return;
+      return undefined;
     }
-    await run([uris[0]!.fsPath, uris[1]!.fsPath]);
+    return await run([uris[0]!.fsPath, uris[1]!.fsPath]);
   });
   reg('modelLens.compareCheckpoints', async () => {
     const a = await services.pickCheckpoint('Model Lens: Compare — first checkpoint');
-    if (!a) return;
+    if (!a) return undefined;
     const b = await pickSecond(a);
-    if (b) await run([a.fsPath, b.fsPath]);
+    return b ? await run([a.fsPath, b.fsPath]) : undefined;
   });
   reg('modelLens.exportAnalysis', async () => {
     const withResult = panels.all().filter((p) => p.result);

@@ -127,6 +127,19 @@ if (vscode.workspace.isTrusted) {
     ref.cka.matrix.forEach((row, l) => row.forEach((v, m) => assert.ok(Math.abs(res.cka.matrix[l]![m]! - v) < 2e-3, `CKA[${l}][${m}] ${res.cka.matrix[l]![m]} vs reference ${v}`)));
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   }, 180_000);
+
+  check('modelLens.compareSelected returns a comparison whose cross-CKA matches the PyTorch reference', async () => {
+    const a = wsUri('vit_tiny_patch8_32.pth');
+    const b = wsUri('mae_pretrain_vit_tiny_patch8.pth');
+    const r = await vscode.commands.executeCommand<unknown>('modelLens.compareSelected', a, [a, b]);
+    assert.ok(r !== undefined, 'modelLens.compareSelected returned nothing: invoked programmatically it must return the AnalysisResult');
+    assertAnalysisResult(r);
+    const res = r as { compare?: { crossCka: number[][] } };
+    assert.ok(res.compare, 'the result has no compare block');
+    const ref = JSON.parse(readFileSync(join(workspaceDir(), 'refs', 'cross_vit_tiny_patch8_32__mae_pretrain_vit_tiny_patch8.ref.json'), 'utf8')) as { crossCka: number[][] };
+    ref.crossCka.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(res.compare!.crossCka[i]![j]! - v) < 2e-3, `crossCKA[${i}][${j}] ${res.compare!.crossCka[i]![j]} vs reference ${v}`)));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  }, 180_000);
 } else {
   check('the workspace is in Restricted Mode', async () => {
     assert.equal(vscode.workspace.isTrusted, false);
