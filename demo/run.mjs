@@ -52,34 +52,13 @@ for (const f of [mim, sup, probes]) {
 }
 mkdirSync(outDir, { recursive: true });
 
-/**
- * Heads as recognised by Model Lens vs heads the file itself states (safetensors `__metadata__.num_heads`).
- * When recognition falls back to a guess that contradicts the file, the demo passes the file's own number
- * as an override and says so, rather than analysing with the wrong head count.
- */
-function headsOverride(file) {
-  const r = spawnSync(process.execPath, [cli, 'inspect', file, '--json'], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) {
-    process.stderr.write(r.stderr);
-    process.exit(r.status ?? 1);
-  }
-  const info = JSON.parse(r.stdout);
-  const stated = Number(info.metadata?.num_heads);
-  if (!Number.isInteger(stated) || stated <= 0 || stated === info.model.heads) return [];
-  console.log(`note: ${relative(root, file)}: recognised ${info.model.heads} heads (${info.model.headsSource}), ` +
-    `its __metadata__ says ${stated}; passing the file's number as an override`);
-  return [stated];
-}
-
 const t0 = Date.now();
-const overrides = [...headsOverride(mim).flatMap((h) => ['--heads', String(h)]), ...headsOverride(sup).flatMap((h) => ['--heads-b', String(h)])];
 const status = run(process.execPath, [
   cli, 'compare', mim, sup,
   '--images', probes,
   '--device', 'cpu',
   '--json', jsonOut,
   '--html', htmlOut,
-  ...overrides,
 ]);
 if (status !== 0) {
   console.error(`model-lens compare failed (exit ${status})`);
@@ -106,7 +85,7 @@ const layers = A.ad.map((_, l) => l);
 
 console.log('');
 console.log('The paper\'s three findings on this pair (A = MIM, B = supervised):');
-console.log(`  ${'layer'.padEnd(34)}${layers.map((l) => pad(l, 7)).join('')}`);
+console.log(`  ${'layer'.padEnd(34)}${layers.map((l) => pad(l + 1, 7)).join('')}`);
 console.log('  1. locality: attention distance of the most local head (px)');
 row('A  min over heads', A.ad.map((h) => Math.min(...h)));
 row('B  min over heads', B.ad.map((h) => Math.min(...h)));

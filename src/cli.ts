@@ -131,7 +131,7 @@ function layerTable(ad: MetricBlock, hd: MetricBlock, cka: number[][]): string[]
   const rows = [['layer', 'attn dist px', 'heads min–max', 'head div nats', 'heads min–max', 'CKA(l,l+1)']];
   ad.perLayer.forEach((v, l) => {
     const next = cka[l]?.[l + 1];
-    rows.push([String(l), fmt(v, 1), range(ad.perHead[l] ?? []), fmt(hd.perLayer[l], 3), range(hd.perHead[l] ?? [], 2), next === undefined ? '' : fmt(next, 3)]);
+    rows.push([String(l + 1), fmt(v, 1), range(ad.perHead[l] ?? []), fmt(hd.perLayer[l], 3), range(hd.perHead[l] ?? [], 2), next === undefined ? '' : fmt(next, 3)]);
   });
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows.map((r) => `  ${r.map((cell, c) => cell.padStart(widths[c]!)).join('   ')}`);

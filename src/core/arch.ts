@@ -336,6 +336,11 @@ class Ctx {
       const m = /\b(?:num_heads|num_attention_heads)\s*[=:]\s*(\d{1,4})\b/i.exec(e.value);
       if (m && m[1]) return { heads: Number(m[1]), source: 'checkpoint-args' };
     }
+    // safetensors `__metadata__` is a string map; writers that record the head count put it there.
+    for (const key of keys) {
+      const v = this.ckpt.metadata[key];
+      if (v !== undefined && /^\d{1,4}$/.test(v.trim()) && isPositiveInt(Number(v))) return { heads: Number(v), source: 'checkpoint-args' };
+    }
     return undefined;
   }
 }

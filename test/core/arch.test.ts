@@ -49,6 +49,11 @@ test('heads: override wins, must divide dim; dim/64; unknown', () => {
   assert.equal(b.summary.heads, 2);
   assert.equal(b.summary.headsSource, 'override');
   assert.equal(b.spec?.heads, 2);
+  // safetensors __metadata__ (a string map) may state the head count
+  const meta = recognize({ ...noHeads, metadata: { num_heads: '4' } });
+  assert.equal(meta.summary.heads, 4);
+  assert.equal(meta.summary.headsSource, 'checkpoint-args');
+  assert.equal(recognize({ ...noHeads, metadata: { num_heads: 'four' } }).summary.heads, null);
   const c = recognize(noHeads, { headsOverride: 3 });
   assert.equal(c.spec, undefined);
   assert.match(c.summary.notAnalyzable ?? '', /does not divide/);
