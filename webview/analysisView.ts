@@ -250,10 +250,12 @@ export class AnalysisView {
 
   private errorBox(s: AnalysisViewState): HTMLElement {
     const e = s.error ?? { code: 'internal', message: 'Unknown error' };
+    // Restricted Mode is a state the user resolves, not a failure of the run.
+    const heading = e.code === 'untrusted' ? 'Waiting for workspace trust' : 'The analysis failed';
     return el(
       'div',
       { class: 'ml-callout ml-error', attrs: { role: 'alert' } },
-      el('h2', {}, 'The analysis failed'),
+      el('h2', {}, heading),
       el('div', { class: 'ml-error-text' }, e.message),
       this.bridge.mode === 'webview' ? el('div', { class: 'ml-actions' }, button('Run again', () => this.bridge.rerun(), { primary: true }), button('Show log', () => this.bridge.showLog())) : null,
     );

@@ -218,6 +218,14 @@ test('webview mode: says ready, draws what the host shows, persists it, redraws 
     // A malformed show is ignored.
     await page.evaluate(`window.postMessage({ kind: 'note', method: 'analysisView/show', params: { phase: 'done', result: 42 } }, '*')`);
     assert.equal(await page.evaluate<number>('Object.keys(window.__modelLensCharts).length'), 5);
+    // Restricted Mode reads as a state to resolve, a real error as a failure.
+    for (const [code, heading] of [['untrusted', 'Waiting for workspace trust'], ['corrupt', 'The analysis failed']] as const) {
+      const failed = { ...running, phase: 'error', error: { code, message: `msg-${code}` } };
+      delete (failed as { progress?: unknown }).progress;
+      await page.evaluate(`window.postMessage(${JSON.stringify({ kind: 'note', method: 'analysisView/show', params: failed })}, '*')`);
+      await page.waitForFunction(`document.querySelector('.ml-error h2') && document.querySelector('.ml-error-text').textContent === 'msg-${code}'`, undefined, { timeout: 5000 });
+      assert.equal(await page.evaluate<string>(`document.querySelector('.ml-error h2').textContent`), heading);
+    }
     assert.deepEqual(errors, []);
     await page.close();
     // Restored panel: draws from getState before (and without) any host message.
