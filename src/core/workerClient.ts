@@ -40,6 +40,8 @@ export class WorkerClient {
   private rpc: RpcEndpoint | undefined;
   /** Why we killed a process on purpose: per process, since a fresh worker may start before the old one's exit event. */
   private readonly expectedExits = new WeakMap<ChildProcess, string>();
+  /** Workers killed because a cancelled job's native work outlived the grace period. */
+  private readonly killedAfterCancel = new WeakSet<ChildProcess>();
   private readonly noteHandlers = new Map<string, Set<(params: unknown) => void>>();
   private disposed = false;
   /** Set while a cancelled job's worker is checked for leftover native work. */
@@ -57,13 +59,23 @@ export class WorkerClient {
    * After a cancel, new requests wait until the worker is known idle (or has been replaced).
    */
   async request<T>(method: string, params: unknown, signal?: AbortSignal): Promise<T> {
-    while (this.draining) await this.draining;
-    const rpc = this.endpoint();
-    const proc = this.proc;
-    if (signal) {
-      signal.addEventListener('abort', () => this.afterCancel(proc), { once: true });
+    for (let attempt = 0; ; attempt++) {
+      while (this.draining) await this.draining;
+      const rpc = this.endpoint();
+      const proc = this.proc;
+      if (signal && attempt === 0) {
+        signal.addEventListener('abort', () => this.afterCancel(this.proc), { once: true });
+      }
+      try {
+        return await rpc.request<T>(method, params, signal);
+      } catch (e) {
+        // A worker we killed for another request's abandoned work did not fail this request: send it once
+        // more to a fresh worker instead of failing a job the user never cancelled.
+        const bystander = proc !== undefined && this.killedAfterCancel.has(proc) && !signal?.aborted;
+        if (attempt === 0 && bystander && e instanceof RpcError && e.code === 'peer-exited') continue;
+        throw e;
+      }
     }
-    return rpc.request<T>(method, params, signal);
   }
 
   /** Runs an analysis; `onProgress` gets this job's progress notifications. */
@@ -151,7 +163,9 @@ export class WorkerClient {
   }
 
   private killIf(proc: ChildProcess, reason: string): void {
-    if (this.proc === proc) this.kill(reason);
+    if (this.proc !== proc) return;
+    this.killedAfterCancel.add(proc);
+    this.kill(reason);
   }
 
   private endpoint(): RpcEndpoint {

@@ -105,3 +105,23 @@ test('worker still running a cancelled native run is killed after the grace peri
     client.dispose();
   }
 });
+
+test('a job queued behind a cancelled one survives the kill: it reruns once on a fresh worker', { timeout: 120_000 }, async () => {
+  const exits: string[] = [];
+  const client = new WorkerClient({ workerPath, cancelGraceMs: 0, onExit: (r) => exits.push(r) });
+  try {
+    const ac = new AbortController();
+    const big = client.runAnalysis({ file: vit, limit: 1_000_000, batchSize: 4096, device: 'cpu', jobId: 'big' }, { signal: ac.signal });
+    await firstRunProgress(client, 'big');
+    // Another panel's job, sent to the same worker while the big one runs, never cancelled.
+    const other = client.runAnalysis({ file: vit, limit: 4, batchSize: 4, device: 'cpu', jobId: 'other' });
+    await new Promise((r) => setTimeout(r, 50));
+    ac.abort();
+    await assert.rejects(big, (e: unknown) => (e as { code?: string }).code === 'cancelled');
+    const r = await other;
+    assert.equal(r.probe.count, 4);
+    assert.deepEqual(exits, ['killed after cancel: the worker was still running the cancelled job']);
+  } finally {
+    client.dispose();
+  }
+});
