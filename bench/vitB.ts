@@ -1,6 +1,6 @@
 // A ViT-B/16-sized model with random weights (timm layout: fused qkv, CLS token, learned position
 // embedding), for the benchmark and the engine tests. Weights are generated on demand, deterministic.
-import type { ModelSummary, VitSpec, VitBlockWeights } from '../src/core/archTypes';
+import type { ModelSummary, VitSpec, VitBlockWeights } from '../src/model/modelTypes';
 
 export interface RandomVit {
   spec: VitSpec;

@@ -23,7 +23,7 @@ await build({
   target: 'es2022', external: ['onnxruntime-node'], logLevel: 'warning',
 });
 
-// Same process settings as the forked worker (src/core/workerClient.ts WORKER_ENV / WORKER_EXEC_ARGV).
+// Same process settings as the forked worker (src/runtime/workerClient.ts WORKER_ENV / WORKER_EXEC_ARGV).
 const workerEnv = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' };
 
 function timed(cmd, args, env) {

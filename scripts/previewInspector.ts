@@ -10,8 +10,8 @@ import { inspectorHtml, makeNonce } from '../src/host/webviewHtml';
 import type { InspectorData, InspectorState, TensorRow } from '../src/protocol/webviewProtocol';
 import { createHeaderService } from '../src/host/headerService';
 import { toErrorView, toInspectorData, toStatsView } from '../src/host/inspectorData';
-import { openCheckpoint } from '../src/core/openCheckpoint';
-import { tensorStats } from '../src/core/tensorData';
+import { openCheckpoint } from '../src/formats/openCheckpoint';
+import { tensorStats } from '../src/formats/tensorData';
 
 const headers = createHeaderService(() => undefined);
 

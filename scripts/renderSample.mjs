@@ -11,7 +11,7 @@ const outDir = process.env.OUT_DIR || '/tmp';
 
 const bundle = await build({ entryPoints: ['webview/analysisMain.ts'], bundle: true, platform: 'browser', format: 'iife', target: 'es2022', minify: true, write: false, logLevel: 'warning' });
 const bundleJs = bundle.outputFiles[0].text;
-const lib = await build({ entryPoints: ['src/core/htmlReport.ts'], bundle: true, platform: 'node', format: 'esm', write: false, logLevel: 'warning' });
+const lib = await build({ entryPoints: ['src/analysis/htmlReport.ts'], bundle: true, platform: 'node', format: 'esm', write: false, logLevel: 'warning' });
 const { renderHtmlReport } = await import(`data:text/javascript;base64,${Buffer.from(lib.outputFiles[0].text).toString('base64')}`);
 
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--headless'] });

@@ -1,4 +1,4 @@
-// Builds and runs only the named test files: `node scripts/testOne.mjs test/core/foo.test.ts ...`.
+// Builds and runs only the named test files: `node scripts/testOne.mjs test/formats/zip.test.ts ...`.
 // Lets one area iterate without building the whole tree.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';

@@ -2,15 +2,15 @@
 // the same code the worker runs (src/worker); Ctrl-C simply ends the process.
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { attachSidecarConfig, recognize } from './core/arch';
-import { createResultCache, defaultCacheDir } from './core/cache';
-import { ModelLensError, isModelLensError, type ModelLensErrorCode } from './core/errors';
-import { WorkerClient } from './core/workerClient';
+import { attachSidecarConfig, recognize } from './model/recognize';
+import { createResultCache, defaultCacheDir } from './runtime/cache';
+import { ModelLensError, isModelLensError, type ModelLensErrorCode } from './formats/errors';
+import { WorkerClient } from './runtime/workerClient';
 import { RpcError } from './protocol/rpc';
-import { readAnalysisBundle, renderHtmlReport } from './core/htmlReport';
-import { openCheckpoint } from './core/openCheckpoint';
-import { ANALYSIS_SCHEMA, INSPECT_SCHEMA, type AnalysisResult, type DeviceName, type MetricBlock } from './core/resultSchema';
-import type { ModelSummary } from './core/archTypes';
+import { readAnalysisBundle, renderHtmlReport } from './analysis/htmlReport';
+import { openCheckpoint } from './formats/openCheckpoint';
+import { ANALYSIS_SCHEMA, INSPECT_SCHEMA, type AnalysisResult, type DeviceName, type MetricBlock } from './analysis/resultSchema';
+import type { ModelSummary } from './model/modelTypes';
 import type { AnalysisProgress, AnalysisRunParams } from './protocol/workerProtocol';
 import { DEFAULT_BATCH, DEFAULT_SYNTHETIC_COUNT, runAnalysis } from './worker/analysisJob';
 import { prepareModel } from './worker/modelPrep';

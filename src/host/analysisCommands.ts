@@ -6,11 +6,11 @@ import * as vscode from 'vscode';
 import { basename, join } from 'node:path';
 import { ANALYSIS_PROGRESS, ANALYSIS_RUN, type AnalysisProgress as WorkerProgress } from '../protocol/workerProtocol';
 import type { AnalysisProgress as ViewProgress, ChartId, CsvMetric } from '../protocol/analysisViewProtocol';
-import type { AnalysisResult } from '../core/resultSchema';
+import type { AnalysisResult } from '../analysis/resultSchema';
 import { csvMetricsOf, hasCka } from '../protocol/analysisExport';
 import { ANALYSIS_VIEW_TYPE, AnalysisPanels, type AnalysisPanel } from './analysisPanel';
 import { panelKey, runParams, viewProgress, type Variants } from './analysisPanelModel';
-import { createResultCache, type ResultCache } from '../core/cache';
+import { createResultCache, type ResultCache } from '../runtime/cache';
 import { ANALYSIS_CACHE_FOLDER } from './analysisLookup';
 import type { HostServices } from './services';
 
@@ -107,7 +107,7 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
               services.log.info(`${names}: cancelled`);
               // The RPC is gone at once and the worker stops at its next batch. A native run that does not
               // yield is the worker client's business: it polls the worker and kills it only if it is
-              // still busy after the grace period (core/workerClient.ts), so an idle worker stays warm.
+              // still busy after the grace period (runtime/workerClient.ts), so an idle worker stays warm.
               return { kind: 'cancelled' };
             }
             const info = errorInfo(e);

@@ -1,12 +1,12 @@
 // Finds the latest cached analysis of a checkpoint for the hover, through the analysis panel's on-disk
-// cache (src/core/cache.ts). Memoised per file identity and cache-folder mtime, so a hover over an
+// cache (src/runtime/cache.ts). Memoised per file identity and cache-folder mtime, so a hover over an
 // analyzed checkpoint does not re-read JSON from disk each time.
 import type * as vscode from 'vscode';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileIdentity } from '../core/headerCache';
-import type { AnalysisResult } from '../core/resultSchema';
-import { createResultCache, type ResultCache } from '../core/cache';
+import { fileIdentity } from '../runtime/headerCache';
+import type { AnalysisResult } from '../analysis/resultSchema';
+import { createResultCache, type ResultCache } from '../runtime/cache';
 
 /** The analysis cache's folder inside the extension's global storage. */
 export const ANALYSIS_CACHE_FOLDER = 'analysis-cache';

@@ -14,7 +14,7 @@ import {
   type ExportResponse,
   type RenderPngResponse,
 } from '../protocol/analysisViewProtocol';
-import type { AnalysisResult } from '../core/resultSchema';
+import type { AnalysisResult } from '../analysis/resultSchema';
 import { exportFileName, toCsv } from '../protocol/analysisExport';
 import { asRpcMessage, decodePngDataUrl, validateViewMessage } from './analysisMessages';
 import { analysisHtml, panelKey, panelTitle, restoredState, storedVariants, type Variants } from './analysisPanelModel';

@@ -1,7 +1,7 @@
 // Quick pick of the checkpoint files in the workspace ("Inspect Checkpoint…", "Compare With…").
 import * as vscode from 'vscode';
 import { stat } from 'node:fs/promises';
-import { CHECKPOINT_GLOB } from '../core/checkpointPaths';
+import { CHECKPOINT_GLOB } from '../runtime/checkpointPaths';
 
 /** More files than this is a dataset folder, not a list to scroll; the pick says it was cut. */
 const MAX_FILES = 2000;

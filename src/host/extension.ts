@@ -4,8 +4,8 @@
 import * as vscode from 'vscode';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { hasCheckpointExtension } from '../core/checkpointPaths';
-import type { DeviceName } from '../core/resultSchema';
+import { hasCheckpointExtension } from '../runtime/checkpointPaths';
+import type { DeviceName } from '../analysis/resultSchema';
 import { WORKER_PING, type WorkerPingParams, type WorkerPong } from '../protocol/workerProtocol';
 import { pickCheckpoint } from './checkpointPicker';
 import { createHeaderService } from './headerService';

@@ -2,9 +2,9 @@
 // reads plus an opcode interpreter that never executes anything, and doing them here lets a hover
 // answer from the cache in microseconds. Tensor statistics and analyses go to the worker.
 import { performance } from 'node:perf_hooks';
-import { HeaderCache } from '../core/headerCache';
-import { openCheckpoint } from '../core/openCheckpoint';
-import { attachSidecarConfig, recognize } from '../core/arch';
+import { HeaderCache } from '../runtime/headerCache';
+import { openCheckpoint } from '../formats/openCheckpoint';
+import { attachSidecarConfig, recognize } from '../model/recognize';
 import type { HeaderService, InspectedCheckpoint } from './services';
 
 /** Builds the cached header service; `headsOverride` is read at load time (it is part of the key). */

@@ -1,8 +1,8 @@
 // The hover's markdown, built without vscode so tests pin it: one compact summary line, the cached
 // analysis (if any) as numbers and a sparkline, and command links. Every file-derived string is escaped.
 import { basename } from 'node:path';
-import type { ModelSummary } from '../core/archTypes';
-import type { AnalysisResult } from '../core/resultSchema';
+import type { ModelSummary } from '../model/modelTypes';
+import type { AnalysisResult } from '../analysis/resultSchema';
 import { hasCka } from '../protocol/analysisExport';
 import { familyLabel } from '../protocol/modelLabels';
 

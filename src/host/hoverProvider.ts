@@ -5,8 +5,8 @@ import * as vscode from 'vscode';
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname } from 'node:path';
-import { pathAt, resolveCheckpointPath } from '../core/checkpointPaths';
-import { isModelLensError } from '../core/errors';
+import { pathAt, resolveCheckpointPath } from '../runtime/checkpointPaths';
+import { isModelLensError } from '../formats/errors';
 import { hoverMarkdown, type HoverParts } from './hoverContent';
 import type { HostServices } from './services';
 

@@ -1,7 +1,7 @@
 // Turns reader output into what the inspector webview shows. No vscode import, so tests cover it.
 import { basename } from 'node:path';
-import type { TensorInfo } from '../core/model';
-import { isModelLensError } from '../core/errors';
+import type { TensorInfo } from '../formats/checkpoint';
+import { isModelLensError } from '../formats/errors';
 import type { InspectorData, InspectorErrorView, TensorRow, TensorStatsView } from '../protocol/webviewProtocol';
 import type { InspectedCheckpoint } from './services';
 

@@ -14,7 +14,7 @@ import {
   type TensorStatsView,
 } from '../protocol/webviewProtocol';
 import { TENSOR_STATS, type TensorStatsParams } from '../protocol/workerProtocol';
-import { ModelLensError } from '../core/errors';
+import { ModelLensError } from '../formats/errors';
 import { toErrorView, toInspectorData, toStatsView } from './inspectorData';
 import type { HeaderService } from './services';
 

@@ -1,9 +1,9 @@
 // The shared objects that activate() builds once and hands to every command module
 // (the inspector, the hover, and the analysis commands/panel of src/host/analysisPanel.ts).
 import type * as vscode from 'vscode';
-import type { Checkpoint } from '../core/model';
-import type { ModelSummary, VitSpec } from '../core/archTypes';
-import type { AnalysisResult, DeviceName } from '../core/resultSchema';
+import type { Checkpoint } from '../formats/checkpoint';
+import type { ModelSummary, VitSpec } from '../model/modelTypes';
+import type { AnalysisResult, DeviceName } from '../analysis/resultSchema';
 
 /** A checkpoint's header as the host caches it: reader output plus architecture recognition. */
 export interface InspectedCheckpoint {

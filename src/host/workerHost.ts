@@ -2,7 +2,7 @@
 // a fresh worker on the next request after one died, idle check after a cancel) with the host-only parts:
 // worker logs and output on the "Model Lens" channel, and vscode.Disposable subscriptions.
 import * as vscode from 'vscode';
-import { WorkerClient } from '../core/workerClient';
+import { WorkerClient } from '../runtime/workerClient';
 import type { WorkerService } from './services';
 
 /** How long a cancelled job may keep the worker busy before the worker is killed (ms). */

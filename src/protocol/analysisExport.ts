@@ -1,7 +1,7 @@
 // Export helpers shared by the analysis view and the extension host (Export Analysis): model labels,
 // CSV of each metric, export file names. In the protocol layer because the webview may import only
 // src/protocol and the host must not import webview code.
-import { MIN_CKA_BATCH } from '../core/hsic';
+import { MIN_CKA_BATCH } from '../analysis/hsic';
 import type { AnalysisResult, CkaBlock, CsvMetric, MetricBlock, ModelSummary } from './analysisViewProtocol';
 
 function finite(v: unknown): v is number {

@@ -1,8 +1,8 @@
 // Structural check of a model-lens/analysis@1 result, for everything that reads one it did not just compute:
 // the result cache, a restored panel's state, a JSON file opened in the analysis view. It lives in the
 // protocol layer so that core, host and webview share one copy (the webview may import only src/protocol).
-import { ANALYSIS_SCHEMA, type AnalysisResult, type CkaBlock, type MetricBlock } from '../core/resultSchema';
-import type { ModelSummary } from '../core/archTypes';
+import { ANALYSIS_SCHEMA, type AnalysisResult, type CkaBlock, type MetricBlock } from '../analysis/resultSchema';
+import type { ModelSummary } from '../model/modelTypes';
 
 function isNumMatrix(v: unknown): v is number[][] {
   return Array.isArray(v) && v.every((row) => Array.isArray(row) && row.every((x) => x === null || typeof x === 'number'));

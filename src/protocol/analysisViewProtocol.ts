@@ -1,10 +1,10 @@
 // Messages between the analysis panel (extension host) and the analysis view (webview), carried by the
 // RPC of rpc.ts over postMessage. The host validates everything the webview sends (src/host/analysisMessages.ts).
-import type { AnalysisResult } from '../core/resultSchema';
+import type { AnalysisResult } from '../analysis/resultSchema';
 
 // The webview may import only src/protocol, so the result types it renders are re-exported here.
-export type { AnalysisResult, CkaBlock, MetricBlock, ProbeInfo, DeviceName } from '../core/resultSchema';
-export type { ModelSummary } from '../core/archTypes';
+export type { AnalysisResult, CkaBlock, MetricBlock, ProbeInfo, DeviceName } from '../analysis/resultSchema';
+export type { ModelSummary } from '../model/modelTypes';
 
 /** Method names; `view→host` ones are validated by the host before use. */
 export const ANALYSIS_VIEW_METHODS = {

@@ -1,8 +1,8 @@
 // Messages between the inspector custom editor (extension host) and its webview, carried by the RPC
 // of rpc.ts over postMessage. Everything the webview sends is checked by the validators below before
 // the host acts on it; the webview is treated as untrusted (it renders file-derived strings).
-import type { ModelSummary } from '../core/archTypes';
-import type { DType, ExtraValue, Finding, OnnxSummary, WeightVariant } from '../core/model';
+import type { ModelSummary } from '../model/modelTypes';
+import type { DType, ExtraValue, Finding, OnnxSummary, WeightVariant } from '../formats/checkpoint';
 
 /** Method names of the inspector channel. */
 export const INSPECTOR_METHODS = {

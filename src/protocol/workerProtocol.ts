@@ -1,7 +1,7 @@
 // Messages between the host (extension host or CLI) and the analysis worker process. Types only.
-import type { AnalysisResult, DeviceName } from '../core/resultSchema';
-import type { ModelSummary } from '../core/archTypes';
-import type { Checkpoint } from '../core/model';
+import type { AnalysisResult, DeviceName } from '../analysis/resultSchema';
+import type { ModelSummary } from '../model/modelTypes';
+import type { Checkpoint } from '../formats/checkpoint';
 
 /** Request: run the analyses on one checkpoint, or two for a comparison (both see the same batches). */
 export const ANALYSIS_RUN = 'analysis/run';

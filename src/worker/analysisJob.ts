@@ -3,11 +3,11 @@
 // attention maps and token features never leave the graph.
 import { readFileSync } from 'node:fs';
 import type * as ort from 'onnxruntime-node';
-import { AttentionAccumulator } from '../core/analysisAccumulator';
-import { ModelLensError } from '../core/errors';
-import { CkaAccumulator, MIN_CKA_BATCH } from '../core/hsic';
-import { RESIZE_DESCRIPTION, SYNTHETIC_WARNING, batchTensor, folderProbeSet, syntheticProbeSet, type ProbeImage, type ProbeSet } from '../core/probes';
-import { ANALYSIS_SCHEMA, type AnalysisResult, type DeviceName } from '../core/resultSchema';
+import { AttentionAccumulator } from '../analysis/accumulator';
+import { ModelLensError } from '../formats/errors';
+import { CkaAccumulator, MIN_CKA_BATCH } from '../analysis/hsic';
+import { RESIZE_DESCRIPTION, SYNTHETIC_WARNING, batchTensor, folderProbeSet, syntheticProbeSet, type ProbeImage, type ProbeSet } from '../analysis/probes';
+import { ANALYSIS_SCHEMA, type AnalysisResult, type DeviceName } from '../analysis/resultSchema';
 import type { AnalysisProgress, AnalysisRunParams } from '../protocol/workerProtocol';
 import { createSession, createSessionOn, type DeviceOutcome } from './devices';
 import type { PrepareFn, PreparedModel } from './preparedModel';

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import type { DeviceName } from '../core/resultSchema';
+import type { DeviceName } from '../analysis/resultSchema';
 import { onnxruntime } from './ortRuntime';
 
 export interface DeviceOutcome {

@@ -1,10 +1,10 @@
 // The worker's request handlers, shared by the forked worker (workerMain.ts) and the CLI, which runs the
 // same code in-process. Parameters come from another process, so they are checked before use.
-import { attachSidecarConfig, recognize } from '../core/arch';
-import { ModelLensError } from '../core/errors';
-import { openCheckpoint } from '../core/openCheckpoint';
-import type { DeviceName } from '../core/resultSchema';
-import { tensorStats } from '../core/tensorData';
+import { attachSidecarConfig, recognize } from '../model/recognize';
+import { ModelLensError } from '../formats/errors';
+import { openCheckpoint } from '../formats/openCheckpoint';
+import type { DeviceName } from '../analysis/resultSchema';
+import { tensorStats } from '../formats/tensorData';
 import type { RpcEndpoint } from '../protocol/rpc';
 import {
   ANALYSIS_PROGRESS, ANALYSIS_RUN, INSPECT_HEADER, TENSOR_STATS, WORKER_LOG, WORKER_PING,

@@ -1,11 +1,11 @@
 // Turns a checkpoint path into an analysis graph: reader → recognition → ONNX graph from the weights,
 // or, for a user's .onnx file, the instrumented graph.
 import { extname } from 'node:path';
-import { attachSidecarConfig, recognize } from '../core/arch';
-import { ModelLensError } from '../core/errors';
-import type { TensorInfo } from '../core/model';
-import { openCheckpoint } from '../core/openCheckpoint';
-import { readTensorF32 } from '../core/tensorData';
+import { attachSidecarConfig, recognize } from '../model/recognize';
+import { ModelLensError } from '../formats/errors';
+import type { TensorInfo } from '../formats/checkpoint';
+import { openCheckpoint } from '../formats/openCheckpoint';
+import { readTensorF32 } from '../formats/tensorData';
 import { prepareOnnxFile } from './onnxPrep';
 import { prepareFromSpec, type PrepareOptions, type PreparedModel } from './preparedModel';
 

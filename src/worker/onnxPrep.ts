@@ -1,11 +1,11 @@
-// A user's own ONNX export, instrumented with the contract's reductions (see core/onnx/instrument.ts).
+// A user's own ONNX export, instrumented with the contract's reductions (see analysis/graph/instrument.ts).
 import { basename } from 'node:path';
 import { stat } from 'node:fs/promises';
-import type { ModelSummary } from '../core/archTypes';
-import { recognize } from '../core/arch';
-import { instrumentOnnxFile } from '../core/onnx/instrument';
-import { openCheckpoint } from '../core/openCheckpoint';
-import { IMAGENET_MEAN, IMAGENET_STD } from '../core/probes';
+import type { ModelSummary } from '../model/modelTypes';
+import { recognize } from '../model/recognize';
+import { instrumentOnnxFile } from '../analysis/graph/instrument';
+import { openCheckpoint } from '../formats/openCheckpoint';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../analysis/probes';
 import type { PrepareOptions, PreparedModel } from './preparedModel';
 
 export async function prepareOnnxFile(file: string, opts: PrepareOptions): Promise<PreparedModel> {

@@ -1,7 +1,7 @@
 // A model ready for the job loop: the analysis graph plus what the loop needs to feed and read it.
-import type { ModelSummary, VitSpec } from '../core/archTypes';
-import { buildAnalysisGraph } from '../core/onnx/vitGraph';
-import { IMAGENET_MEAN, IMAGENET_STD } from '../core/probes';
+import type { ModelSummary, VitSpec } from '../model/modelTypes';
+import { buildAnalysisGraph } from '../analysis/graph/vitGraph';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../analysis/probes';
 
 /** Everything the job loop needs about one model; `onnx` is dropped once the session exists. */
 export interface PreparedModel {

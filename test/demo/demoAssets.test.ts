@@ -5,11 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { recognize } from '../../src/core/arch';
-import { decodeImage } from '../../src/core/imageDecode';
-import { openCheckpoint } from '../../src/core/openCheckpoint';
-import { readTensorF32 } from '../../src/core/tensorData';
-import type { Checkpoint } from '../../src/core/model';
+import { recognize } from '../../src/model/recognize';
+import { decodeImage } from '../../src/analysis/imageDecode';
+import { openCheckpoint } from '../../src/formats/openCheckpoint';
+import { readTensorF32 } from '../../src/formats/tensorData';
+import type { Checkpoint } from '../../src/formats/checkpoint';
 
 const DEMO = resolve(__dirname, '..', '..', '..', 'demo');
 const reference = JSON.parse(readFileSync(join(DEMO, 'training', 'reference.json'), 'utf8')) as {

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { registerAnalysisCommands } from '../../src/host/analysisCommands';
 import { CANCEL_GRACE_MS } from '../../src/host/workerHost';
 import { ANALYSIS_PROGRESS, type AnalysisRunParams } from '../../src/protocol/workerProtocol';
-import type { AnalysisResult } from '../../src/core/resultSchema';
+import type { AnalysisResult } from '../../src/analysis/resultSchema';
 import type { HostServices, ModelLensSettings } from '../../src/host/services';
 import { toCsv } from '../../src/protocol/analysisExport';
 

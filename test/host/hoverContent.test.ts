@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analysisLines, escapeMarkdown, hoverMarkdown, meanOffDiagonal, sparkline, summaryLine } from '../../src/host/hoverContent';
-import type { ModelSummary } from '../../src/core/archTypes';
-import type { AnalysisResult } from '../../src/core/resultSchema';
+import type { ModelSummary } from '../../src/model/modelTypes';
+import type { AnalysisResult } from '../../src/analysis/resultSchema';
 
 const summary: ModelSummary = {
   file: '/x/mae.pth', format: 'pytorch-zip', family: 'mae', layers: 12, heads: 12, headsSource: 'config', dim: 768,

@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pathAt, resolveCheckpointPath } from '../../src/core/checkpointPaths';
+import { pathAt, resolveCheckpointPath } from '../../src/runtime/checkpointPaths';
 import { createHeaderService } from '../../src/host/headerService';
 import { hoverMarkdown } from '../../src/host/hoverContent';
 

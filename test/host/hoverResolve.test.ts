@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CHECKPOINT_GLOB, candidatePaths, hasCheckpointExtension, pathAt, resolveCheckpointPath } from '../../src/core/checkpointPaths';
+import { CHECKPOINT_GLOB, candidatePaths, hasCheckpointExtension, pathAt, resolveCheckpointPath } from '../../src/runtime/checkpointPaths';
 
 /** pathAt with the cursor on the first occurrence of `marker` (plus `delta`). */
 function at(line: string, marker: string, delta = 1): string | undefined {

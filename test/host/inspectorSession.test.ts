@@ -8,8 +8,8 @@ import { INSPECTOR_METHODS, parseReady, parseRunCommand, parseSelectVariant, par
 import { TENSOR_STATS, type TensorStatsParams } from '../../src/protocol/workerProtocol';
 import { InspectorSession } from '../../src/host/inspectorSession';
 import { createHeaderService } from '../../src/host/headerService';
-import { openCheckpoint } from '../../src/core/openCheckpoint';
-import { tensorStats } from '../../src/core/tensorData';
+import { openCheckpoint } from '../../src/formats/openCheckpoint';
+import { tensorStats } from '../../src/formats/tensorData';
 
 const fixtures = resolve(__dirname, '..', '..', '..', 'test', 'fixtures');
 

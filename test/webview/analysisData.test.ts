@@ -18,7 +18,7 @@ import { ckaUnavailableText, compareLabels, csvMetricsOf, exportBaseName, export
 import { isAnalysisResult, resultProblem } from '../../src/protocol/analysisResultCheck';
 import { withAlpha } from '../../webview/analysisTheme';
 import { seriesOffset } from '../../webview/analysisCharts';
-import type { AnalysisResult } from '../../src/core/resultSchema';
+import type { AnalysisResult } from '../../src/analysis/resultSchema';
 
 const root = resolve(__dirname, '..', '..', '..');
 const fixture = (name: string): AnalysisResult => JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'results', name), 'utf8')) as AnalysisResult;

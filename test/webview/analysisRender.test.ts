@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { renderHtmlReport } from '../../src/core/htmlReport';
-import type { AnalysisResult } from '../../src/core/resultSchema';
+import { renderHtmlReport } from '../../src/analysis/htmlReport';
+import type { AnalysisResult } from '../../src/analysis/resultSchema';
 
 const root = resolve(__dirname, '..', '..', '..');
 const chromiumPath = process.env['CHROMIUM'] ?? '/usr/bin/chromium';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AnalysisResult, MetricBlock } from '../../src/core/resultSchema';
+import type { AnalysisResult, MetricBlock } from '../../src/analysis/resultSchema';
 import { runAnalysis } from '../../src/worker/analysisJob';
 import { prepareModel } from '../../src/worker/modelPrep';
 import type { AnalysisRunParams } from '../../src/protocol/workerProtocol';

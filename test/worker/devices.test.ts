@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { autoCandidates, createSession, precheck } from '../../src/worker/devices';
 import { randomVit } from '../../bench/vitB';
-import { buildAnalysisGraph } from '../../src/core/onnx/vitGraph';
+import { buildAnalysisGraph } from '../../src/analysis/graph/vitGraph';
 
 test('auto candidates per platform, GPU first', () => {
   assert.deepEqual(autoCandidates('linux'), ['cuda', 'webgpu']);

@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { randomVit } from '../../bench/vitB';
-import { CkaAccumulator } from '../../src/core/hsic';
-import { attentionDistanceSum, headDiversityFromKlSum, klSum } from '../../src/core/metrics';
-import { buildForwardOnlyGraph } from '../../src/core/onnx/vitGraph';
-import { IMAGENET_MEAN, IMAGENET_STD, batchTensor, syntheticProbeSet } from '../../src/core/probes';
+import { CkaAccumulator } from '../../src/analysis/hsic';
+import { attentionDistanceSum, headDiversityFromKlSum, klSum } from '../../src/analysis/metrics';
+import { buildForwardOnlyGraph } from '../../src/analysis/graph/vitGraph';
+import { IMAGENET_MEAN, IMAGENET_STD, batchTensor, syntheticProbeSet } from '../../src/analysis/probes';
 import { runAnalysis } from '../../src/worker/analysisJob';
 import { prepareFromSpec } from '../../src/worker/preparedModel';
 

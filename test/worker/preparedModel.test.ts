@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ModelSummary } from '../../src/core/archTypes';
+import type { ModelSummary } from '../../src/model/modelTypes';
 import { headsWarning } from '../../src/worker/preparedModel';
 
 const summary = (headsSource: ModelSummary['headsSource'], heads = 12): ModelSummary => ({ heads, headsSource } as unknown as ModelSummary);

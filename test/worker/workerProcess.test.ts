@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { WorkerClient } from '../../src/core/workerClient';
+import { WorkerClient } from '../../src/runtime/workerClient';
 import type { AnalysisProgress, InspectHeaderResult, WorkerPong } from '../../src/protocol/workerProtocol';
 
 const root = join(__dirname, '..', '..', '..');
