@@ -3,11 +3,12 @@
 // attention maps and token features never leave the graph.
 import { readFileSync } from 'node:fs';
 import type * as ort from 'onnxruntime-node';
-import { AttentionAccumulator } from '../analysis/accumulator';
+import { AttentionAccumulator, attentionBlocks, type PerImageOutputs } from '../analysis/accumulator';
+import { OUTPUT_CROSS_IMAGE, OUTPUT_DIST_IMAGE, OUTPUT_SPECIAL_IMAGE, contractOutputDims } from '../analysis/graph/reductions';
 import { ModelLensError } from '../formats/errors';
 import { CkaAccumulator, MIN_CKA_BATCH } from '../analysis/hsic';
 import { RESIZE_DESCRIPTION, SYNTHETIC_WARNING, batchTensor, folderProbeSet, syntheticProbeSet, type ProbeImage, type ProbeSet } from '../analysis/probes';
-import { ANALYSIS_SCHEMA, type AnalysisResult, type DeviceName } from '../analysis/resultSchema';
+import { ANALYSIS_SCHEMA, type AnalysisResult, type CkaBlock, type DeviceName } from '../analysis/resultSchema';
 import type { AnalysisProgress, AnalysisRunParams } from '../protocol/workerProtocol';
 import { createSession, createSessionOn, type DeviceOutcome } from './devices';
 import type { PrepareFn, PreparedModel } from './preparedModel';
@@ -116,16 +117,20 @@ function fetchesFor(run: ModelRun, n: number): Record<string, ort.Tensor> | unde
   const { layers: l, heads: h } = run.model;
   if (run.noPrealloc || h <= 0) return undefined;
   if (run.fetches?.n !== n) {
-    run.fetches = {
-      n,
-      tensors: {
-        attn_dist_sum: new (onnxruntime().Tensor)('float32', new Float32Array(l * h), [l, h]),
-        kl_sum: new (onnxruntime().Tensor)('float32', new Float32Array(l * h * h), [l, h, h]),
-        gram: new (onnxruntime().Tensor)('float32', new Float32Array(l * n * n), [l, n, n]),
-      },
-    };
+    const tensors: Record<string, ort.Tensor> = {};
+    for (const [name, dims] of Object.entries(contractOutputDims(l, h, n))) {
+      if (!run.session.outputNames.includes(name)) continue;
+      tensors[name] = new (onnxruntime().Tensor)('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
+    }
+    run.fetches = { n, tensors };
   }
   return run.fetches.tensors;
+}
+
+/** The graph's per-image outputs, when it has them. */
+function perImageOutputs(out: ort.InferenceSession.ReturnType, file: string): PerImageOutputs | undefined {
+  if (!out[OUTPUT_DIST_IMAGE] || !out[OUTPUT_CROSS_IMAGE] || !out[OUTPUT_SPECIAL_IMAGE]) return undefined;
+  return { dist: outputData(out, OUTPUT_DIST_IMAGE, file), cross: outputData(out, OUTPUT_CROSS_IMAGE, file), special: outputData(out, OUTPUT_SPECIAL_IMAGE, file) };
 }
 
 function accumulatorFor(model: PreparedModel): AttentionAccumulator | undefined {
@@ -139,6 +144,11 @@ function headsFromOutput(out: ort.InferenceSession.ReturnType, model: PreparedMo
   model.heads = h;
   model.summary = { ...model.summary, heads: h, headsSource: model.summary.headsSource === 'unknown' ? 'checkpoint-args' : model.summary.headsSource };
   return h;
+}
+
+function ckaBlock(cka: CkaAccumulator, model: number): CkaBlock {
+  const ci = cka.matrixCi95(model);
+  return { matrix: cka.matrix(model), batches: cka.batches, estimator: 'linear-minibatch-unbiased', ...(ci ? { ci95: { matrix: ci } } : {}) };
 }
 
 export interface JobOptions {
@@ -163,7 +173,7 @@ export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, pr
   let sessionMs = 0;
   const open = async (file: string, variant: string | undefined, heads: number | undefined, first: boolean): Promise<PreparedModel> => {
     hooks.progress({ jobId, done: 0, total: 1, phase: 'load', message: file });
-    const model = await prepareModel(file, { variant, heads }, hooks.signal);
+    const model = await prepareModel(file, { variant, heads, distanceConvention: params.distanceConvention, ckaTokens: params.ckaTokens }, hooks.signal);
     checkAbort(hooks.signal);
     // Weight arrays read for the graph are garbage now; free them before onnxruntime copies the initializers.
     collectGarbage();
@@ -274,7 +284,7 @@ export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, pr
         timing.inferenceMs += performance.now() - tInf - overlapped;
         const tr = performance.now();
         run.attention ??= new AttentionAccumulator(run.model.layers, headsFromOutput(out, run.model), run.model.patchTokens);
-        run.attention.add(outputData(out, 'attn_dist_sum', run.model.file), outputData(out, 'kl_sum', run.model.file), n);
+        run.attention.add(outputData(out, 'attn_dist_sum', run.model.file), outputData(out, 'kl_sum', run.model.file), n, perImageOutputs(out, run.model.file));
         grams.push(outputData(out, 'gram', run.model.file));
         timing['reduceMs'] = (timing['reduceMs'] ?? 0) + performance.now() - tr;
       }
@@ -315,20 +325,21 @@ export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, pr
       hash: probes.hash,
     },
     device,
-    attentionDistance: (ra.attention as AttentionAccumulator).attentionDistance(),
-    headDiversity: (ra.attention as AttentionAccumulator).headDiversity(),
-    cka: { matrix: cka.matrix(0), batches: cka.batches, estimator: 'linear-minibatch-unbiased' },
+    ...attentionBlocks(ra.attention as AttentionAccumulator),
+    cka: ckaBlock(cka, 0),
+    options: { distanceConvention: params.distanceConvention ?? 'renormalised', ckaTokens: params.ckaTokens ?? 'all', imageSize: ra.model.inputSize },
     timing,
     warnings,
   };
   if (rb) {
     result.compare = {
       model: rb.model.summary,
-      attentionDistance: (rb.attention as AttentionAccumulator).attentionDistance(),
-      headDiversity: (rb.attention as AttentionAccumulator).headDiversity(),
-      cka: { matrix: cka.matrix(1), batches: cka.batches, estimator: 'linear-minibatch-unbiased' },
+      ...attentionBlocks(rb.attention as AttentionAccumulator),
+      cka: ckaBlock(cka, 1),
       crossCka: cka.matrix(0, 1),
     };
+    const crossCi = cka.matrixCi95(0, 1);
+    if (crossCi) result.compare.crossCkaCi95 = crossCi;
   }
   timing.totalMs = performance.now() - t0;
   // Not a time, but the one number that says whether the job fits the machine; timing allows extra keys.

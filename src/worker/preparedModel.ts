@@ -1,5 +1,6 @@
 // A model ready for the job loop: the analysis graph plus what the loop needs to feed and read it.
 import type { ModelSummary, VitSpec } from '../model/modelTypes';
+import type { CkaTokens, DistanceConvention } from '../analysis/resultSchema';
 import { buildAnalysisGraph } from '../analysis/graph/vitGraph';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../analysis/probes';
 
@@ -25,6 +26,8 @@ export interface PreparedModel {
 export interface PrepareOptions {
   variant?: string | undefined;
   heads?: number | undefined;
+  distanceConvention?: DistanceConvention | undefined;
+  ckaTokens?: CkaTokens | undefined;
 }
 
 /** Warnings about a guessed head count; worded for both the CLI and VS Code, which show the same result. */
@@ -37,8 +40,12 @@ export function headsWarning(summary: ModelSummary): string[] {
 }
 
 /** Builds the analysis graph for a recognized ViT spec; `weights` returns fp32 copies of named tensors. */
-export async function prepareFromSpec(file: string, summary: ModelSummary, spec: VitSpec, weights: (name: string) => Promise<Float32Array>): Promise<PreparedModel> {
-  const graph = await buildAnalysisGraph(spec, weights, { file });
+export async function prepareFromSpec(file: string, summary: ModelSummary, spec: VitSpec, weights: (name: string) => Promise<Float32Array>, opts: PrepareOptions = {}): Promise<PreparedModel> {
+  const graph = await buildAnalysisGraph(spec, weights, {
+    file,
+    ...(opts.distanceConvention ? { distanceConvention: opts.distanceConvention } : {}),
+    ...(opts.ckaTokens ? { ckaTokens: opts.ckaTokens } : {}),
+  });
   const patchTokens = (spec.imageSize[0] / spec.patchSize[0]) * (spec.imageSize[1] / spec.patchSize[1]);
   return {
     file,
