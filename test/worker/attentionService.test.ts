@@ -1,6 +1,6 @@
 // Attention maps against the float64 PyTorch references of test/fixtures/attention/makeAttentionRefs.py:
 // CLS row, a query patch's row and rollout (every layer) for a timm ViT, a DeiT with two special tokens, a
-// HuggingFace ViT and a torch.onnx export; plus the bad-input answers.
+// HuggingFace ViT, a torch.onnx export and a ViT without class token (rollout = mean patch row); bad input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -41,17 +41,22 @@ for (const c of refs.cases) {
     const base: Omit<AttentionMapParams, 'layer' | 'kind'> = { file: join(fixtures, c.file), device: 'cpu', image: { file: join(fixtures, c.image) } };
     for (let l = 0; l < c.layers; l++) {
       const ref = c.perLayer[l]!;
-      const cls = await service.map({ ...base, layer: l, kind: 'cls', withImage: l === 0 });
-      assert.equal(cls.model.layers, c.layers);
-      assert.equal(cls.model.heads, c.heads);
-      assert.equal(cls.model.specialTokens, c.specialTokens);
-      assert.deepEqual(cls.model.grid, c.grid);
-      assertRows(rowsOf(cls), ref.cls!, `${c.name} layer ${l + 1} CLS`);
-      assertClose(cls.specialMass, ref.clsSpecialMass!, TOL, `${c.name} layer ${l + 1} CLS special mass`);
-      assertClose(cls.distance, ref.distance, 1e-4, `${c.name} layer ${l + 1} distance`);
-      assertClose(cls.entropy, ref.entropy, 1e-4, `${c.name} layer ${l + 1} entropy`);
-      if (l === 0) assert.equal(Buffer.from(cls.image.rgb!, 'base64').length, 3 * c.grid[0] * c.patchSize[0] * c.grid[1] * c.patchSize[1]);
-      const q = await service.map({ ...base, layer: l, kind: 'query', query: c.query });
+      const q = await service.map({ ...base, layer: l, kind: 'query', query: c.query, withImage: l === 0 });
+      assert.equal(q.model.layers, c.layers);
+      assert.equal(q.model.heads, c.heads);
+      assert.equal(q.model.specialTokens, c.specialTokens);
+      assert.equal(q.model.hasCls, c.hasCls);
+      assert.deepEqual(q.model.grid, c.grid);
+      assertClose(q.distance, ref.distance, 1e-4, `${c.name} layer ${l + 1} distance`);
+      assertClose(q.entropy, ref.entropy, 1e-4, `${c.name} layer ${l + 1} entropy`);
+      if (l === 0) assert.equal(Buffer.from(q.image.rgb!, 'base64').length, 3 * c.grid[0] * c.patchSize[0] * c.grid[1] * c.patchSize[1]);
+      if (c.hasCls) {
+        const cls = await service.map({ ...base, layer: l, kind: 'cls' });
+        assertRows(rowsOf(cls), ref.cls!, `${c.name} layer ${l + 1} CLS`);
+        assertClose(cls.specialMass, ref.clsSpecialMass!, TOL, `${c.name} layer ${l + 1} CLS special mass`);
+      } else {
+        await assert.rejects(service.map({ ...base, layer: l, kind: 'cls' }), /the model has no class token/);
+      }
       assert.deepEqual(q.query, c.query);
       assertRows(rowsOf(q), ref.query, `${c.name} layer ${l + 1} query ${c.query.join(',')}`);
       assertClose(q.specialMass, ref.querySpecialMass, TOL, `${c.name} layer ${l + 1} query special mass`);
@@ -64,7 +69,7 @@ for (const c of refs.cases) {
 }
 
 test('attention/map bad input: one clear ModelLensError each', async () => {
-  const c = refs.cases[0]!;
+  const c = refs.cases.find((x) => x.name === 'timm-vit')!;
   const base = { file: join(fixtures, c.file), device: 'cpu' as const, image: { file: join(fixtures, c.image) } };
   const rejects = async (p: AttentionMapParams, re: RegExp): Promise<void> => {
     await assert.rejects(service.map(p), (e: unknown) => isModelLensError(e) && re.test(e.message) && !e.message.includes('\n'));
