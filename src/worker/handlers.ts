@@ -11,6 +11,7 @@ import {
   type AnalysisRunParams, type InspectHeaderParams, type InspectHeaderResult, type TensorStatsParams, type WorkerLog, type WorkerPingParams, type WorkerPong,
 } from '../protocol/workerProtocol';
 import { DEFAULT_BATCH, abandonedRunsInFlight, runAnalysis } from './analysisJob';
+import { registerAttentionHandlers } from './attentionHandlers';
 import { listBackends } from './devices';
 import { prepareModel } from './modelPrep';
 import { onnxruntimeLoaded } from './ortRuntime';
@@ -91,6 +92,8 @@ export function registerWorkerHandlers(rpc: RpcEndpoint): void {
     const { summary } = recognize(checkpoint, heads !== undefined ? { headsOverride: heads } : undefined);
     return { checkpoint, model: summary };
   });
+
+  registerAttentionHandlers(rpc);
 
   rpc.handle(WORKER_PING, (raw): WorkerPong => {
     const wantBackends = typeof raw === 'object' && raw !== null && (raw as WorkerPingParams).backends === true;
