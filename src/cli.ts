@@ -2,7 +2,8 @@
 // the same code the worker runs (src/worker); Ctrl-C simply ends the process.
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { attachSidecarConfig, recognize } from './model/recognize';
+import { recognize } from './model/recognize';
+import { attachSidecarConfig } from './model/sidecarConfig';
 import { createResultCache, defaultCacheDir } from './runtime/cache';
 import { ModelLensError, isModelLensError, type ModelLensErrorCode } from './formats/errors';
 import { WorkerClient } from './runtime/workerClient';

@@ -1,6 +1,7 @@
 // The worker's request handlers, shared by the forked worker (workerMain.ts) and the CLI, which runs the
 // same code in-process. Parameters come from another process, so they are checked before use.
-import { attachSidecarConfig, recognize } from '../model/recognize';
+import { recognize } from '../model/recognize';
+import { attachSidecarConfig } from '../model/sidecarConfig';
 import { ModelLensError } from '../formats/errors';
 import { openCheckpoint } from '../formats/openCheckpoint';
 import type { DeviceName } from '../analysis/resultSchema';
