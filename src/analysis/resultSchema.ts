@@ -55,6 +55,20 @@ export interface AnalysisOptions {
   imageSize: [number, number];
 }
 
+/** A model analysed beside model A on the same probe batches. */
+export interface ComparedModel {
+  model: ModelSummary;
+  attentionDistance: MetricBlock;
+  headDiversity: MetricBlock;
+  specialMass?: MetricBlock;
+  attentionEntropy?: MetricBlock;
+  cka: CkaBlock;
+  /** CKA between layers of model A (rows) and this model (columns). */
+  crossCka: number[][];
+  /** Bootstrap over minibatches of crossCka (at least 5 batches): [l][m] = [lo, hi]. */
+  crossCkaCi95?: Array<Array<[number, number]>>;
+}
+
 export interface AnalysisResult {
   schema: typeof ANALYSIS_SCHEMA;
   model: ModelSummary;
@@ -65,16 +79,9 @@ export interface AnalysisResult {
   specialMass?: MetricBlock;
   attentionEntropy?: MetricBlock;
   cka: CkaBlock;
-  compare?: {
-    model: ModelSummary;
-    attentionDistance: MetricBlock;
-    headDiversity: MetricBlock;
-    specialMass?: MetricBlock;
-    attentionEntropy?: MetricBlock;
-    cka: CkaBlock;
-    crossCka: number[][];
-    crossCkaCi95?: Array<Array<[number, number]>>;
-  };
+  compare?: ComparedModel;
+  /** Models C, D, ... of an N-way comparison; `crossCka` is always against model A. */
+  compareMore?: ComparedModel[];
   options?: AnalysisOptions;
   timing: { totalMs: number; inferenceMs: number; [k: string]: number };
   warnings: string[];
