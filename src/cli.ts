@@ -247,7 +247,7 @@ async function inspect(p: Parsed): Promise<void> {
 }
 
 async function analyze(p: Parsed, compare: boolean): Promise<void> {
-  if (compare ? p.positional.length < 2 : p.positional.length !== 1) throw new UsageError(compare ? 'compare needs at least two checkpoints CKPT_A CKPT_B [CKPT_C ...]' : 'analyze needs exactly one checkpoint');
+  if (compare ? p.positional.length < 2 : p.positional.length !== 1) throw new UsageError(compare ? 'compare needs two or more checkpoints CKPT_A CKPT_B [CKPT_C ...]' : 'analyze needs exactly one checkpoint');
   const device = (strFlag(p, 'device') ?? 'auto') as DeviceName;
   if (!DEVICES.includes(device)) throw new UsageError(`--device must be one of ${DEVICES.join('|')}, got ${device}`);
   const params: AnalysisRunParams = { file: p.positional[0] as string, batchSize: intFlag(p, 'batch', 1) ?? DEFAULT_BATCH, device };

@@ -40,6 +40,8 @@ interface TimelineState {
   jobId: string;
   device?: DeviceOutcome;
   shared?: SharedSession;
+  /** Sessions created so far (one per architecture in the run, plus one per user .onnx file). */
+  sessionsCreated: number;
   probes?: DecodedProbes;
 }
 
@@ -69,6 +71,7 @@ async function sessionFor(st: TimelineState, model: PreparedModel): Promise<Mode
     } else {
       session = await cancellable(createSessionOn(model.onnx, st.device.used as Exclude<DeviceName, 'auto'>), signal, (late) => void late.release().catch(() => undefined));
     }
+    st.sessionsCreated++;
     // Graphs without weight inputs (a user's .onnx) hold their weights: their session is the checkpoint's alone.
     st.shared = { key: model.weightFeeds ? key : `once:${model.file}`, session };
   }
@@ -166,7 +169,7 @@ export async function runTimeline(params: TimelineRunParams, hooks: JobHooks, pr
     throw new ModelLensError('not-analyzable', listing.folder ?? params.inputs[0] ?? '', `no checkpoint of the run can be analysed${first ? ` (${listing.skipped.length} skipped; first: ${first.file}: ${first.reason})` : ''}`);
   }
   const cache = params.cacheDir !== undefined ? new TimelineCache(params.cacheDir) : undefined;
-  const st: TimelineState = { params, hooks, prepare, jobId };
+  const st: TimelineState = { params, hooks, prepare, jobId, sessionsCreated: 0 };
   const keyOf = (file: string): Parameters<TimelineCache['get']>[0] => ({ file, batchSize: params.batchSize, device: params.device, images: params.images, limit: params.limit });
   const entries: Array<{ c: RunCheckpoint; entry: TimelineEntry; cached: boolean }> = [];
   const skipped = [...listing.skipped];
@@ -202,7 +205,7 @@ function finishTimeline(listing: Awaited<ReturnType<typeof listRun>>, entries: R
   if (!last || !first) throw new ModelLensError('not-analyzable', listing.folder ?? '', `no checkpoint of the run could be analysed (${skipped.length} skipped)`);
   const layers = last.entry.result.cka.matrix.length;
   const checkpoints = entries.map(({ c, entry, cached }) => timelineCheckpoint(c, entry.result, layerwiseCka(entry.grams, last.entry.grams, layers), cached));
-  const timing: NonNullable<TimelineResult['timing']> = { totalMs: performance.now() - t0 };
+  const timing: NonNullable<TimelineResult['timing']> = { totalMs: performance.now() - t0, sessionsCreated: st.sessionsCreated };
   const peak = peakRssMb();
   if (peak !== undefined) timing['peakRssMb'] = peak;
   st.hooks.progress({ jobId: st.jobId, done: entries.length, total: entries.length, phase: 'done' });
