@@ -2,7 +2,8 @@
 // the same code the worker runs (src/worker); Ctrl-C simply ends the process.
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { attachSidecarConfig, recognize } from './model/recognize';
+import { recognize } from './model/recognize';
+import { attachSidecarConfig } from './model/sidecarConfig';
 import { createResultCache, defaultCacheDir } from './runtime/cache';
 import { ModelLensError, isModelLensError, type ModelLensErrorCode } from './formats/errors';
 import { WorkerClient } from './runtime/workerClient';
@@ -17,6 +18,7 @@ import { prepareModel } from './worker/modelPrep';
 import { runTimeline } from './worker/timelineJob';
 import type { TimelineResult } from './analysis/timelineSchema';
 import { renderTimelineHtml } from './analysis/timelineReport';
+import { ATTENTION_OPTIONS, ATTENTION_USAGE, attentionCommand } from './cliAttention';
 
 const DEVICES: readonly DeviceName[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
 
@@ -35,6 +37,7 @@ function usage(): string {
     '                          (A is the reference for cross-model CKA)',
     '  model-lens timeline DIR|CKPT... [--images DIR] [--limit N] [--batch B] [--device D] [--json OUT] [--html OUT] [--no-cache]',
     '                          every checkpoint of a training run, ordered by step/epoch keys, file-name number or mtime',
+    ...ATTENTION_USAGE,
     '',
     'Options:',
     '  --images DIR   folder of PNG/JPEG probe images (sorted by name); default: built-in synthetic set',
@@ -46,6 +49,7 @@ function usage(): string {
     '  --json OUT     write the model-lens/analysis@1 (inspect: model-lens/inspect@1) JSON to OUT ("-" = stdout)',
     '  --html OUT     write a self-contained HTML report',
     '  --no-cache     neither read nor write the result cache',
+    ...ATTENTION_OPTIONS,
     '',
     `Result cache: ${defaultCacheDir()}  (set MODEL_LENS_CACHE_DIR or XDG_CACHE_HOME to move it)`,
     'Exit codes: 0 ok, 2 bad input or usage (one line on stderr), 1 internal error.',
@@ -58,8 +62,8 @@ interface Parsed {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['images', 'limit', 'batch', 'device', 'heads', 'heads-b', 'variant', 'variant-b', 'json', 'html']);
-const BOOL_FLAGS = new Set(['no-cache', 'help']);
+const VALUE_FLAGS = new Set(['images', 'limit', 'batch', 'device', 'heads', 'heads-b', 'variant', 'variant-b', 'json', 'html', 'image', 'layer', 'head', 'query', 'png', 'opacity']);
+const BOOL_FLAGS = new Set(['no-cache', 'help', 'cls', 'rollout']);
 
 function parseArgs(argv: string[]): Parsed {
   const positional: string[] = [];
@@ -407,7 +411,8 @@ export async function main(argv: string[]): Promise<number> {
     else if (p.command === 'analyze') await analyze(p, false);
     else if (p.command === 'compare') await analyze(p, true);
     else if (p.command === 'timeline') await timeline(p);
-    else throw new UsageError(`unknown command "${p.command}" (inspect | analyze | compare | timeline; see --help)`);
+    else if (p.command === 'attention') await attentionCommand(p, (m) => { throw new UsageError(m); }, DEVICES);
+    else throw new UsageError(`unknown command "${p.command}" (inspect | analyze | compare | timeline | attention; see --help)`);
     return 0;
   } catch (e) {
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');

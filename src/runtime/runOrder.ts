@@ -8,7 +8,8 @@ import type { Checkpoint } from '../formats/checkpoint';
 import { ModelLensError, isModelLensError } from '../formats/errors';
 import { openCheckpoint } from '../formats/openCheckpoint';
 import type { ModelSummary } from '../model/modelTypes';
-import { attachSidecarConfig, recognize } from '../model/recognize';
+import { recognize } from '../model/recognize';
+import { attachSidecarConfig } from '../model/sidecarConfig';
 import { hasCheckpointExtension } from './checkpointPaths';
 
 export type RunOrderKey = 'step' | 'epoch' | 'name' | 'mtime';
