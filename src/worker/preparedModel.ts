@@ -1,7 +1,7 @@
 // A model ready for the job loop: the analysis graph plus what the loop needs to feed and read it.
 import type { ModelSummary, VitSpec } from '../model/modelTypes';
 import type { CkaTokens, DistanceConvention } from '../analysis/resultSchema';
-import { buildAnalysisGraph } from '../analysis/graph/vitGraph';
+import { buildAnalysisGraph, type WeightFeed } from '../analysis/graph/vitGraph';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../analysis/probes';
 
 /** Everything the job loop needs about one model; `onnx` is dropped once the session exists. */
@@ -21,6 +21,8 @@ export interface PreparedModel {
   buildMs: number;
   /** ONNX exports without a dynamic batch axis accept only this batch size. */
   fixedBatch?: number;
+  /** With `weightsAsInputs`: the weights the graph takes as inputs (`onnx` then holds the structure only). */
+  weightFeeds?: WeightFeed[];
 }
 
 export interface PrepareOptions {
@@ -28,6 +30,8 @@ export interface PrepareOptions {
   heads?: number | undefined;
   distanceConvention?: DistanceConvention | undefined;
   ckaTokens?: CkaTokens | undefined;
+  /** Build the graph with its weights as inputs, so one session serves every checkpoint of the architecture. */
+  weightsAsInputs?: boolean | undefined;
 }
 
 /** Warnings about a guessed head count; worded for both the CLI and VS Code, which show the same result. */
@@ -43,6 +47,7 @@ export function headsWarning(summary: ModelSummary): string[] {
 export async function prepareFromSpec(file: string, summary: ModelSummary, spec: VitSpec, weights: (name: string) => Promise<Float32Array>, opts: PrepareOptions = {}): Promise<PreparedModel> {
   const graph = await buildAnalysisGraph(spec, weights, {
     file,
+    ...(opts.weightsAsInputs ? { weightsAsInputs: true } : {}),
     ...(opts.distanceConvention ? { distanceConvention: opts.distanceConvention } : {}),
     ...(opts.ckaTokens ? { ckaTokens: opts.ckaTokens } : {}),
   });
@@ -60,6 +65,7 @@ export async function prepareFromSpec(file: string, summary: ModelSummary, spec:
     std: spec.std ?? IMAGENET_STD,
     warnings: headsWarning(summary),
     buildMs: graph.buildMs,
+    ...(graph.weightFeeds ? { weightFeeds: graph.weightFeeds } : {}),
   };
 }
 
