@@ -10,11 +10,11 @@ test('viridis: matplotlib endpoints and midpoint', () => {
   assert.deepEqual(viridis(Number.NaN), [68, 1, 84]);
 });
 
-test('heatTile: each patch block gets its value\'s colour, blended with the image by the opacity', () => {
+test('heatTile: each patch block gets its value\'s colour, blended by opacity·(0.25 + 0.75·value)', () => {
   const rgb = new Uint8Array(4 * 4 * 3).fill(100);
   const row = [0, 0, 0, 1]; // 2×2 grid, bottom-right patch holds everything
   const full = heatTile({ rgb, width: 4, height: 4, grid: [2, 2], opacity: 1 }, row);
-  assert.deepEqual(Array.from(full.subarray(0, 4)), [68, 1, 84, 255]);
+  assert.deepEqual(Array.from(full.subarray(0, 4)), [92, 75, 96, 255]);
   assert.deepEqual(Array.from(full.subarray((3 * 4 + 3) * 4, (3 * 4 + 3) * 4 + 4)), [253, 231, 37, 255]);
   const half = heatTile({ rgb, width: 4, height: 4, grid: [2, 2], opacity: 0.5 }, row);
   assert.deepEqual(Array.from(half.subarray((3 * 4 + 3) * 4, (3 * 4 + 3) * 4 + 3)), [177, 166, 69]);
