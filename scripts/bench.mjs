@@ -2,6 +2,7 @@
 // synthetic probes, batch 16, CPU. Both are timed the same way, from process start to result, by this
 // script; runs alternate (ours, torch, ours, ...) so machine load hits both alike; medians are printed.
 // Options: --runs N (3) --probes N (32) --batch B (16) --no-torch --torch-threads N (default: cores)
+// Then the attention view's latencies on the same model (bench/attentionRun.ts); --attention runs only those.
 import { build } from 'esbuild';
 import { spawn, spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
@@ -19,9 +20,10 @@ const cores = availableParallelism();
 const torchThreads = Number(opt('--torch-threads', String(cores)));
 
 await build({
-  entryPoints: ['bench/benchRun.ts'], outfile: 'out/bench/benchRun.js', bundle: true, platform: 'node', format: 'cjs',
+  entryPoints: ['bench/benchRun.ts', 'bench/attentionRun.ts'], outdir: 'out/bench', bundle: true, platform: 'node', format: 'cjs',
   target: 'es2022', external: ['onnxruntime-node'], logLevel: 'warning',
 });
+const attentionOnly = argv.includes('--attention');
 
 // Same process settings as the forked worker (src/runtime/workerClient.ts WORKER_ENV / WORKER_EXEC_ARGV).
 const workerEnv = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' };
@@ -50,6 +52,7 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+if (!attentionOnly) {
 console.log(`ViT-B/16 random weights, ${probes} synthetic probes at 224 px, batch ${batch}, CPU (${cores} cores), ${runs} run(s) each`);
 console.log(`load average at start: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
 const ours = [];
@@ -76,3 +79,11 @@ if (haveTorch) {
   console.log('PyTorch reference skipped (no /usr/bin/python3 with torch, or --no-torch).');
 }
 console.log(`load average at end: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+}
+
+// The attention view on the same ViT-B/16: warm-session first map of a new image, cached switches.
+const att = await timed(process.execPath, ['--expose-gc', 'out/bench/attentionRun.js'], workerEnv);
+console.log('');
+console.log(`Attention view (ViT-B/16, CPU): session build ${(att.sessionMs / 1000).toFixed(1)} s; first map of a new image on the warm session ` +
+  `median ${att.firstMapWarmMs.toFixed(0)} ms (max ${att.firstMapWarmMaxMs.toFixed(0)} ms, target < 2000); head/layer/query switch of a fetched image ` +
+  `median ${att.cachedSwitchMs.toFixed(1)} ms (max ${att.cachedSwitchMaxMs.toFixed(1)} ms, target < 100); rollout through 12 layers ${att.rollout12Ms.toFixed(0)} ms`);

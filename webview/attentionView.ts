@@ -24,7 +24,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: { class?: stri
 
 const KIND_LABEL: Record<AttentionKind, string> = { cls: 'CLS row', query: 'Query row', rollout: 'Rollout' };
 const BIG = 320;
-const SMALL = 120;
+const SMALL = 144;
 
 /** Debug surface for the end-to-end tests (read-only numbers, no functions). */
 interface AttentionDebug {
@@ -386,8 +386,8 @@ export const ATTENTION_CSS = `
 .ma-figure { margin: 0; max-width: 340px; }
 .ma-big { image-rendering: pixelated; cursor: crosshair; display: block; }
 .ma-caption { margin-top: 6px; color: var(--vscode-descriptionForeground); }
-.ma-tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(128px, 1fr)); gap: 8px; flex: 1; min-width: 260px; }
-.ma-tile { display: flex; flex-direction: column; align-items: center; gap: 4px; padding: 4px; border: 2px solid transparent; background: none; color: inherit; font: inherit; font-size: 0.9em; cursor: pointer; }
+.ma-tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(168px, 1fr)); gap: 8px; flex: 1; min-width: 260px; }
+.ma-tile { display: flex; flex-direction: column; align-items: center; gap: 4px; padding: 4px; border: 2px solid transparent; background: none; color: inherit; font: inherit; font-size: 0.9em; white-space: nowrap; cursor: pointer; }
 .ma-tile canvas { image-rendering: pixelated; }
 .ma-tile[aria-pressed="true"] { border-color: var(--vscode-focusBorder); }
 .ma-root :focus-visible { outline: 2px solid var(--vscode-focusBorder); outline-offset: 2px; }

@@ -31,6 +31,16 @@ before(async () => {
   server = await startCodeServer({ entry: codeServerEntry, extensionsDir, folder: ws.dir, scratch, trust: true, settings: modelLensSettings });
   ctx = await launchBrowser(scratch);
   page = await openWorkbench(ctx, server, ws.dir);
+  // A fresh window lists the extension's menu items only once its extensions are scanned.
+  await poll('Model Lens in the Explorer context menu', async () => {
+    try {
+      await explorerContextMenu(page, TIMM, 'Open in Model Lens');
+      return true;
+    } catch {
+      await page.keyboard.press('Escape');
+      return undefined;
+    }
+  }, 90_000, 1000);
 });
 
 after(async () => {
@@ -150,6 +160,11 @@ test('README picture: the attention view on the demo MIM model', { timeout: 300_
   const f = await webviewFrame(page, /Attention maps — mim_vit/, 60_000);
   let d = await nextMap(f, 0, 'the first demo map');
   await runCommand(page, 'View: Close Primary Side Bar').catch(() => undefined);
+  // The cat photograph, the row of a patch on its face, in the last layer: MIM heads attend locally.
+  await f.locator('button[data-image="7"]').click();
+  d = await nextMap(f, d.shown, 'probe image 8');
+  await f.locator('button[data-kind="query"]').click();
+  d = await nextMap(f, d.shown, 'the query row');
   await f.locator('#ma-layer').evaluate((el) => {
     (el as HTMLInputElement).value = '6';
     el.dispatchEvent(new Event('input'));
