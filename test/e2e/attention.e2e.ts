@@ -160,16 +160,17 @@ test('README picture: the attention view on the demo MIM model', { timeout: 300_
   const f = await webviewFrame(page, /Attention maps — mim_vit/, 60_000);
   let d = await nextMap(f, 0, 'the first demo map');
   await runCommand(page, 'View: Close Primary Side Bar').catch(() => undefined);
-  // The cat photograph, the row of a patch on its face, in the last layer: MIM heads attend locally.
+  // The cat photograph, the row of a patch in its middle, layer 2: two heads attend locally, two widely.
   await f.locator('button[data-image="7"]').click();
   d = await nextMap(f, d.shown, 'probe image 8');
   await f.locator('button[data-kind="query"]').click();
   d = await nextMap(f, d.shown, 'the query row');
   await f.locator('#ma-layer').evaluate((el) => {
-    (el as HTMLInputElement).value = '6';
+    (el as HTMLInputElement).value = '2';
     el.dispatchEvent(new Event('input'));
   });
-  d = await nextMap(f, d.shown, 'layer 6');
+  d = await nextMap(f, d.shown, 'layer 2');
+  assert.equal(d.layer, 1);
   await sleep(500);
   await screenshot(page, 'readme-attention');
   await runCommand(page, 'View: Toggle Primary Side Bar Visibility').catch(() => undefined);
