@@ -1,7 +1,8 @@
 // Turns a checkpoint path into an analysis graph: reader → recognition → ONNX graph from the weights,
 // or, for a user's .onnx file, the instrumented graph.
 import { extname } from 'node:path';
-import { attachSidecarConfig, recognize } from '../model/recognize';
+import { recognize } from '../model/recognize';
+import { attachSidecarConfig } from '../model/sidecarConfig';
 import { ModelLensError } from '../formats/errors';
 import type { TensorInfo } from '../formats/checkpoint';
 import { openCheckpoint } from '../formats/openCheckpoint';
@@ -23,5 +24,5 @@ export async function prepareModel(file: string, opts: PrepareOptions, signal?: 
     if (!t) throw new ModelLensError('not-analyzable', file, `tensor "${name}" needed by the ${spec.family} graph is missing`);
     return readTensorF32(t);
   };
-  return prepareFromSpec(file, summary, spec, weights);
+  return prepareFromSpec(file, summary, spec, weights, opts);
 }
