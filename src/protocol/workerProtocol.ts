@@ -22,6 +22,8 @@ export interface AnalysisRunParams {
   file: string;
   /** Second checkpoint for a comparison; both models see the same probe batches. */
   fileB?: string;
+  /** Further checkpoints of an N-way comparison (after fileB); model A is the reference for cross-model CKA. */
+  more?: string[];
   /** Folder of PNG/JPEG probes; absent means the built-in synthetic set. */
   images?: string;
   /** At most this many probe images (synthetic: exactly this many; default 64). */

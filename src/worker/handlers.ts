@@ -38,6 +38,10 @@ export function parseRunParams(raw: unknown): AnalysisRunParams {
     if (v !== undefined) out[k] = v;
   };
   set('fileB', optStr(p['fileB'], 'fileB'));
+  if (p['more'] !== undefined && p['more'] !== null) {
+    if (!Array.isArray(p['more']) || out.fileB === undefined) bad('more must be an array of file names after fileB');
+    set('more', (p['more'] as unknown[]).map((f, i) => str(f, `more[${i}]`)));
+  }
   set('images', optStr(p['images'], 'images'));
   set('limit', optInt(p['limit'], 'limit', 1));
   set('heads', optInt(p['heads'], 'heads', 1));

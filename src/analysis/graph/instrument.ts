@@ -1,3 +1,5 @@
+// Over 500 lines on purpose: pattern-matching a user's attention Softmax and block outputs and the
+// splice that follows are one algorithm over the same parsed graph.
 // Instruments a user's own ViT exported by torch.onnx.export (eager attention): finds each block's
 // attention Softmax [B,H,T,T] and block output, and splices the contract's reduction nodes into the
 // graph right after them, so the analysis runs on the user's exact graph. Untouched fields are copied
