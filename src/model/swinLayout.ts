@@ -2,7 +2,8 @@
 // repository, at the start of the next stage in timm ≥ 0.9, buffers saved or not), microsoft/Swin-
 // Transformer `{"model": ...}` (V1 and V2), SimMIM pretraining (`encoder.` prefix, mask token, decoder)
 // and HuggingFace SwinModel / Swinv2Model (+ config.json). Reads names, shapes and config only.
-import { blockLayout, sideFits, stageGrids, validSides } from '../analysis/swinGeometry';
+import type { StageSummary } from './modelTypes';
+import { blockLayout, sideFits, stageGrids, uniformDistance, validSides } from './swinGeometry';
 import type { SwinBlockWeights, SwinSpec, SwinStageWeights } from './swinTypes';
 
 /** What this module needs to know about a checkpoint. */
@@ -25,6 +26,8 @@ export interface SwinRecognition {
   patchSize: [number, number];
   imageSize: [number, number] | null;
   headsPerLayer: number[];
+  /** Present when the input size and windows are known. */
+  stages?: StageSummary[];
   details: Record<string, unknown>;
   spec?: SwinSpec;
   notAnalyzable?: string;
@@ -252,6 +255,7 @@ export function recognizeSwinLayout(l: SwinLookup): SwinRecognition | undefined 
     family, layers, dim: embed, patchSize: patch, imageSize: imageSize ?? null,
     headsPerLayer: stages.flatMap((s) => Array.from({ length: s.depth }, () => s.heads)), details,
   };
+  if (imageSize && grids && windows.every((w) => w > 0) && sideFits(imageSize[0], patch[0], windows)) rec.stages = stageSummaries(stages, grids, patch[0]);
   if (problems.length > 0 || !imageSize) {
     rec.notAnalyzable = problems.join('; ') || 'the input size is unknown';
     return rec;
@@ -270,4 +274,16 @@ export function recognizeSwinLayout(l: SwinLookup): SwinRecognition | undefined 
     },
   };
   return rec;
+}
+
+function stageSummaries(stages: readonly SwinStageWeights[], grids: readonly number[], patch: number): StageSummary[] {
+  let first = 0;
+  return stages.map((st, s) => {
+    const px = patch * 2 ** s;
+    let u = 0;
+    for (let j = 0; j < st.depth; j++) u += uniformDistance(blockLayout(grids[s]!, st.window, j % 2 === 1, px));
+    const out: StageSummary = { firstLayer: first, layers: st.depth, heads: st.heads, grid: grids[s]!, window: Math.min(st.window, grids[s]!), tokenPx: px, uniformDistance: st.depth > 0 ? u / st.depth : 0 };
+    first += st.depth;
+    return out;
+  });
 }

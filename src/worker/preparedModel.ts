@@ -20,6 +20,8 @@ export interface PreparedModel {
   buildMs: number;
   /** ONNX exports without a dynamic batch axis accept only this batch size. */
   fixedBatch?: number;
+  /** Windowed models: heads and query tokens of every layer (`heads` is the padded maximum). */
+  ragged?: { headsPerLayer: number[]; tokensPerLayer: number[] };
 }
 
 export interface PrepareOptions {

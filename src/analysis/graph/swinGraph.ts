@@ -7,7 +7,7 @@
 import { ModelLensError } from '../../formats/errors';
 import type { SwinBlockWeights, SwinSpec, SwinStageWeights } from '../../model/swinTypes';
 import { swinHeadsPerLayer, swinLayers } from '../../model/swinTypes';
-import { allowedKeys, blockLayout, logSpacedCoords, shiftMaskValues, sideFits, stageGrids, uniformDistance, validSides, windowCount, windowDistances, windowPermutation, windowRelativeIndex, type WindowLayout } from '../swinGeometry';
+import { allowedKeys, blockLayout, logSpacedCoords, shiftMaskValues, sideFits, stageGrids, uniformDistance, validSides, windowCount, windowDistances, windowPermutation, windowRelativeIndex, type WindowLayout } from '../../model/swinGeometry';
 import { OnnxDataType, OnnxGraphBuilder, attrFloat, attrInt, attrInts } from './onnxBuilder';
 import { OUTPUT_ATTN_DIST, OUTPUT_GRAM, OUTPUT_KL, addContractOutputs, addGram } from './reductions';
 import { addWindowReductions } from './swinReductions';

@@ -4,7 +4,7 @@
 // every layer stacks into the contract outputs.
 import { KL_EPSILON, reduceSum } from './reductions';
 import { attrInts, type OnnxGraphBuilder } from './onnxBuilder';
-import { windowCount, type WindowLayout } from '../swinGeometry';
+import { windowCount, type WindowLayout } from '../../model/swinGeometry';
 
 /**
  * Returns the [1, hMax] distance sum Σ_b,win,i,j Â·d and the [1, hMax, hMax] cross term

@@ -14,7 +14,7 @@ import type { Checkpoint } from '../../../src/formats/checkpoint';
 import { buildSwinAnalysisGraph, buildSwinForwardGraph, swinUniformDistances } from '../../../src/analysis/graph/swinGraph';
 import { OnnxDataType, OnnxGraphBuilder } from '../../../src/analysis/graph/onnxBuilder';
 import { addWindowReductions } from '../../../src/analysis/graph/swinReductions';
-import { allowedKeys, blockLayout, windowDistances } from '../../../src/analysis/swinGeometry';
+import { allowedKeys, blockLayout, windowDistances } from '../../../src/model/swinGeometry';
 import { batchTensor, folderProbeSet } from '../../../src/analysis/probes';
 
 const FIX = resolve(__dirname, '..', '..', '..', '..', 'test', 'fixtures');
