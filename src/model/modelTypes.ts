@@ -10,6 +10,7 @@ export type ModelFamily =
   | 'hf-vit'
   | 'torchvision-vit'
   | 'swin'
+  | 'swinv2'
   | 'onnx-graph'
   | 'unknown';
 
@@ -38,8 +39,6 @@ export interface ModelSummary {
   details?: Record<string, unknown>;
   /** Why the model is not analyzable, when it is not. */
   notAnalyzable?: string;
-  /** Windowed models (Swin): heads of every layer, ragged across stages; `heads` is their maximum. */
-  headsPerLayer?: number[];
   /** Windowed models (Swin): the stages in layer order. */
   stages?: StageSummary[];
 }

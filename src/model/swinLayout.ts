@@ -33,7 +33,7 @@ export interface SwinRecognition {
   notAnalyzable?: string;
 }
 
-interface Naming {
+export interface Naming {
   style: 'timm' | 'hf';
   prefix: string;
   stage: (s: number) => string;
@@ -47,10 +47,10 @@ function intSqrt(n: number): number | undefined {
   return r * r === n ? r : undefined;
 }
 
-function findNaming(l: SwinLookup): Naming | undefined {
-  const has = new Set(l.names);
+/** Where a checkpoint keeps its Swin blocks (timm/microsoft or HuggingFace names), if it is a Swin. */
+export function swinNaming(names: readonly string[], has: ReadonlySet<string>): Naming | undefined {
   const prefixes = (suffix: string): string[] =>
-    l.names.filter((n) => n.endsWith(suffix)).map((n) => n.slice(0, n.length - suffix.length)).filter((p) => p === '' || p.endsWith('.')).sort((a, b) => a.length - b.length);
+    names.filter((n) => n.endsWith(suffix)).map((n) => n.slice(0, n.length - suffix.length)).filter((p) => p === '' || p.endsWith('.')).sort((a, b) => a.length - b.length);
   for (const p of prefixes('layers.0.blocks.0.attn.proj.weight')) {
     if (has.has(`${p}patch_embed.proj.weight`)) return { style: 'timm', prefix: p, stage: (s) => `${p}layers.${s}.`, block: (s, j) => `${p}layers.${s}.blocks.${j}.` };
   }
@@ -137,7 +137,7 @@ function nameNumber(l: SwinLookup, re: RegExp): number | undefined {
 
 /** Recognizes a Swin / SwinV2 checkpoint, or returns undefined when the names are not a Swin's. */
 export function recognizeSwinLayout(l: SwinLookup): SwinRecognition | undefined {
-  const nm = findNaming(l);
+  const nm = swinNaming(l.names, new Set(l.names));
   if (!nm) return undefined;
   const has = (n: string): boolean => l.shape(n) !== undefined;
   const P = nm.prefix;

@@ -7,8 +7,8 @@ import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { openCheckpoint } from '../../../src/formats/openCheckpoint';
 import { readTensorF32 } from '../../../src/formats/tensorData';
-import { attachSidecarConfig } from '../../../src/model/recognize';
-import { recognizeSwinLayout, type SwinLookup } from '../../../src/model/swinLayout';
+import { recognize } from '../../../src/model/recognize';
+import { attachSidecarConfig } from '../../../src/model/sidecarConfig';
 import type { SwinSpec } from '../../../src/model/swinTypes';
 import type { Checkpoint } from '../../../src/formats/checkpoint';
 import { buildSwinAnalysisGraph, buildSwinForwardGraph, swinUniformDistances } from '../../../src/analysis/graph/swinGraph';
@@ -40,45 +40,18 @@ interface SwinManifest {
 
 const manifest = JSON.parse(readFileSync(join(SWIN, 'manifest.json'), 'utf8')) as SwinManifest;
 
-/** Config values by key at any depth (what the model registry's config view gives the Swin recognizer). */
-function configValues(config: Record<string, unknown> | undefined, keys: readonly string[]): unknown[] {
-  const out: unknown[] = [];
-  const walk = (v: unknown, depth: number): void => {
-    if (depth > 6 || typeof v !== 'object' || v === null || Array.isArray(v)) return;
-    for (const [k, c] of Object.entries(v)) {
-      if (keys.includes(k.toLowerCase())) out.push(c);
-      walk(c, depth + 1);
-    }
-  };
-  walk(config, 0);
-  return out;
-}
-
-function lookupOf(ckpt: Checkpoint): SwinLookup {
-  const shapes = new Map(ckpt.tensors.map((t) => [t.name, t.shape]));
-  const stem = ckpt.file.split('/').pop()!.replace(/\.(pth|safetensors)$/, '');
-  return {
-    names: ckpt.tensors.map((t) => t.name),
-    shape: (n) => shapes.get(n),
-    configValues: (keys) => configValues(ckpt.config, keys),
-    modelNames: [stem],
-    mean: [0.485, 0.456, 0.406],
-    std: [0.229, 0.224, 0.225],
-  };
-}
-
 export async function openSwin(file: string, variant?: string): Promise<{ spec: SwinSpec; weights: (n: string) => Promise<Float32Array>; ckpt: Checkpoint }> {
   const ckpt = await attachSidecarConfig(await openCheckpoint(join(SWIN, file), variant ? { variant } : {}));
-  const rec = recognizeSwinLayout(lookupOf(ckpt));
-  assert.ok(rec, `${file}: recognized as Swin`);
-  assert.equal(rec.notAnalyzable, undefined, `${file}: ${rec.notAnalyzable}`);
+  const rec = recognize(ckpt);
+  assert.equal(rec.summary.notAnalyzable, undefined, `${file}: ${rec.summary.notAnalyzable}`);
+  assert.ok(rec.swinSpec, `${file}: recognized as Swin`);
   const byName = new Map(ckpt.tensors.map((t) => [t.name, t]));
   const weights = async (n: string): Promise<Float32Array> => {
     const t = byName.get(n);
     assert.ok(t, `tensor ${n}`);
     return readTensorF32(t);
   };
-  return { spec: rec.spec!, weights, ckpt };
+  return { spec: rec.swinSpec, weights, ckpt };
 }
 
 function hsic(K: Float64Array, L: Float64Array, n: number): number {
