@@ -27,5 +27,5 @@ export async function prepareModel(file: string, opts: PrepareOptions, signal?: 
     return readTensorF32(t);
   };
   if (swinSpec) return prepareFromSwinSpec(file, summary, swinSpec, weights);
-  return prepareFromSpec(file, summary, spec!, weights);
+  return prepareFromSpec(file, summary, spec!, weights, opts);
 }
