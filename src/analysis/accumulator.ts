@@ -30,7 +30,11 @@ export class AttentionAccumulator {
   private perImage: Record<PerImageMetric, Float64Array[]> | undefined = { distance: [], diversity: [], specialMass: [], entropy: [] };
   private perImageCount = 0;
 
-  constructor(readonly layers: number, readonly heads: number, readonly patchTokens: number) {
+  /**
+   * `ragged` (windowed models): heads and query tokens of every layer; the graph pads each layer's sums
+   * to `heads` columns, and per-layer means divide by images × that layer's tokens.
+   */
+  constructor(readonly layers: number, readonly heads: number, readonly patchTokens: number, private readonly ragged?: { headsPerLayer: readonly number[]; tokensPerLayer: readonly number[] }) {
     this.dist = new Float64Array(layers * heads);
     this.kl = new Float64Array(layers * heads * heads);
   }
@@ -51,17 +55,20 @@ export class AttentionAccumulator {
   }
 
   private addPerImage(p: PerImageOutputs, b: number): void {
-    const { layers: L, heads: H, patchTokens: n } = this;
+    const { layers: L, heads: H } = this;
     const lh = L * H;
     if (p.dist.length !== L * b * H || p.special.length !== L * b * H || p.cross.length !== L * b * H * H) {
       throw new RangeError(`per-image outputs have ${p.dist.length}/${p.cross.length}/${p.special.length} values, expected ${L}x${b}x${H}(x${H})`);
     }
     const blocks = { distance: new Float64Array(b * lh), diversity: new Float64Array(b * lh), specialMass: new Float64Array(b * lh), entropy: new Float64Array(b * lh) };
     for (let l = 0; l < L; l++) {
+      // Windowed models pad each layer to H heads; its own heads and query tokens are what count.
+      const hl = this.layerHeads(l);
+      const n = this.ragged?.tokensPerLayer[l] ?? this.patchTokens;
       for (let i = 0; i < b; i++) {
         const src = (l * b + i) * H;
         const cross = (l * b + i) * H * H;
-        for (let h = 0; h < H; h++) {
+        for (let h = 0; h < hl; h++) {
           const dst = i * lh + l * H + h;
           blocks.distance[dst] = (p.dist[src + h] as number) / n;
           blocks.specialMass[dst] = (p.special[src + h] as number) / n;
@@ -69,8 +76,8 @@ export class AttentionAccumulator {
           blocks.entropy[dst] = -self / n;
           // KL_b(h‖h') = C_b[h,h] − C_b[h,h']; HD_b[h] is its mean over h' ≠ h, per query patch.
           let kl = 0;
-          for (let h2 = 0; h2 < H; h2++) if (h2 !== h) kl += self - (p.cross[cross + h * H + h2] as number);
-          blocks.diversity[dst] = H > 1 ? kl / (H - 1) / n : 0;
+          for (let h2 = 0; h2 < hl; h2++) if (h2 !== h) kl += self - (p.cross[cross + h * H + h2] as number);
+          blocks.diversity[dst] = hl > 1 ? kl / (hl - 1) / n : 0;
         }
       }
     }
@@ -95,10 +102,21 @@ export class AttentionAccumulator {
     return out;
   }
 
+  private layerHeads(l: number): number {
+    return this.ragged?.headsPerLayer[l] ?? this.heads;
+  }
+
+  /** Images × query tokens of layer l seen so far. */
+  private layerCount(l: number): number {
+    const tokens = this.ragged?.tokensPerLayer[l];
+    return tokens === undefined ? this.count : (this.count / this.patchTokens) * tokens;
+  }
+
   attentionDistance(): MetricBlock {
     const perHead: number[][] = [];
     for (let l = 0; l < this.layers; l++) {
-      perHead.push(Array.from(this.dist.subarray(l * this.heads, (l + 1) * this.heads), (v) => v / this.count));
+      const count = this.layerCount(l);
+      perHead.push(Array.from(this.dist.subarray(l * this.heads, l * this.heads + this.layerHeads(l)), (v) => v / count));
     }
     return { perHead, perLayer: perHead.map(mean), unit: 'px' };
   }
@@ -107,7 +125,15 @@ export class AttentionAccumulator {
     const hh = this.heads * this.heads;
     const perHead: number[][] = [];
     for (let l = 0; l < this.layers; l++) {
-      perHead.push(Array.from(headDiversityFromKlSum(this.kl.subarray(l * hh, (l + 1) * hh), this.heads, this.count)));
+      const h = this.layerHeads(l);
+      let kl = this.kl.subarray(l * hh, (l + 1) * hh);
+      if (h !== this.heads) {
+        // The layer's h×h block of the padded [H,H] sums.
+        const sub = new Float64Array(h * h);
+        for (let a = 0; a < h; a++) for (let b = 0; b < h; b++) sub[a * h + b] = kl[a * this.heads + b] as number;
+        kl = sub;
+      }
+      perHead.push(Array.from(headDiversityFromKlSum(kl, h, this.layerCount(l))));
     }
     return { perHead, perLayer: perHead.map(mean), unit: 'nats' };
   }
@@ -120,7 +146,7 @@ export class AttentionAccumulator {
     const sums = new Float64Array(lh);
     for (let i = 0; i < this.perImageCount; i++) for (let k = 0; k < lh; k++) sums[k] = (sums[k] as number) + (v[i * lh + k] as number);
     const perHead: number[][] = [];
-    for (let l = 0; l < this.layers; l++) perHead.push(Array.from(sums.subarray(l * this.heads, (l + 1) * this.heads), (s) => s / this.perImageCount));
+    for (let l = 0; l < this.layers; l++) perHead.push(Array.from(sums.subarray(l * this.heads, l * this.heads + this.layerHeads(l)), (s) => s / this.perImageCount));
     return { perHead, perLayer: perHead.map(mean), unit };
   }
 
@@ -138,9 +164,23 @@ export class AttentionAccumulator {
   ci95(metric: PerImageMetric): MetricCi95 | undefined {
     const v = this.perImageValues(metric);
     if (!v || this.perImageCount < MIN_BOOTSTRAP_UNITS) return undefined;
-    const { items, groups } = bootstrapMeans(v, this.perImageCount, this.layers * this.heads, this.heads);
+    const sizes = Array.from({ length: this.layers }, (_, l) => this.layerHeads(l));
+    const k = sizes.reduce((a, b) => a + b, 0);
+    // Only each layer's own heads enter the resampling (padded columns of windowed models are left out).
+    const compact = k === this.layers * this.heads ? v : new Float64Array(this.perImageCount * k);
+    if (compact !== v) {
+      for (let i = 0; i < this.perImageCount; i++) {
+        let at = i * k;
+        for (let l = 0; l < this.layers; l++) for (let h = 0; h < (sizes[l] as number); h++) compact[at++] = v[i * this.layers * this.heads + l * this.heads + h] as number;
+      }
+    }
+    const { items, groups } = bootstrapMeans(compact, this.perImageCount, k, sizes);
     const perHead: Interval[][] = [];
-    for (let l = 0; l < this.layers; l++) perHead.push(items.slice(l * this.heads, (l + 1) * this.heads));
+    let at = 0;
+    for (const size of sizes) {
+      perHead.push(items.slice(at, at + size));
+      at += size;
+    }
     return { perHead, perLayer: groups };
   }
 }

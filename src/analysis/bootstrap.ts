@@ -65,12 +65,16 @@ export interface MeanIntervals {
 
 /**
  * Bootstrap intervals of item means over units: `values` is [n units][k items] row-major (e.g. images ×
- * (layer, head)); items are grouped in runs of `groupSize` (the heads of a layer).
+ * (layer, head)); items are grouped in consecutive runs of `groupSize` (the heads of a layer), or of
+ * `groupSize[g]` items for group g when layers have different head counts.
  */
-export function bootstrapMeans(values: Float64Array, n: number, k: number, groupSize: number, resamples = BOOTSTRAP_RESAMPLES, seed = BOOTSTRAP_SEED): MeanIntervals {
+export function bootstrapMeans(values: Float64Array, n: number, k: number, groupSize: number | readonly number[], resamples = BOOTSTRAP_RESAMPLES, seed = BOOTSTRAP_SEED): MeanIntervals {
   if (values.length !== n * k) throw new RangeError(`bootstrap: ${values.length} values, expected ${n}x${k}`);
-  if (groupSize <= 0 || k % groupSize !== 0) throw new RangeError(`bootstrap: ${k} items do not split into groups of ${groupSize}`);
-  const groups = k / groupSize;
+  const sizes = typeof groupSize === 'number' ? Array.from({ length: groupSize > 0 ? k / groupSize : 0 }, () => groupSize) : [...groupSize];
+  if (sizes.some((g) => !(g > 0) || !Number.isInteger(g)) || sizes.reduce((a, b) => a + b, 0) !== k) throw new RangeError(`bootstrap: ${k} items do not split into groups of ${String(groupSize)}`);
+  const groups = sizes.length;
+  const starts: number[] = [];
+  sizes.reduce((at, g) => (starts.push(at), at + g), 0);
   const itemStats = new Float64Array(resamples * k);
   const groupStats = new Float64Array(resamples * groups);
   const acc = new Float64Array(k);
@@ -85,8 +89,10 @@ export function bootstrapMeans(values: Float64Array, n: number, k: number, group
     for (let i = 0; i < k; i++) itemStats[i * resamples + r] = (acc[i] as number) / n;
     for (let gi = 0; gi < groups; gi++) {
       let s = 0;
-      for (let i = gi * groupSize; i < (gi + 1) * groupSize; i++) s += (acc[i] as number) / n;
-      groupStats[gi * resamples + r] = s / groupSize;
+      const from = starts[gi] as number;
+      const size = sizes[gi] as number;
+      for (let i = from; i < from + size; i++) s += (acc[i] as number) / n;
+      groupStats[gi * resamples + r] = s / size;
     }
   });
   const items: Interval[] = [];
