@@ -94,6 +94,16 @@ class Sources {
   }
 }
 
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** A contiguous slice as float32: F32 bytes are used as they are (no decode), other dtypes are decoded. */
+async function chunkF32(t: TensorInfo, sources: Sources): Promise<Float32Array> {
+  const src = await sources.get(t.location.file);
+  if (t.dtype !== 'F32' || !LITTLE_ENDIAN) return readTensorF32(t, { source: src });
+  const bytes = await src.read(t.location.offset, t.location.length);
+  return bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4) : new Float32Array(bytes.slice().buffer);
+}
+
 /** Σ(b − a)² and Σa² of two same-shape tensors, read side by side a chunk at a time. */
 async function sumsOf(a: TensorInfo, b: TensorInfo, sources: Sources, chunk: number, signal?: AbortSignal): Promise<{ diff2: number; a2: number }> {
   let diff2 = 0;
@@ -117,7 +127,7 @@ async function sumsOf(a: TensorInfo, b: TensorInfo, sources: Sources, chunk: num
     const count = Math.min(chunk, n - from);
     const sa = slice(a, from, count);
     const sb = slice(b, from, count);
-    const [x, y] = await Promise.all([readTensorF32(sa, { source: await sources.get(sa.location.file) }), readTensorF32(sb, { source: await sources.get(sb.location.file) })]);
+    const [x, y] = await Promise.all([chunkF32(sa, sources), chunkF32(sb, sources)]);
     sources.bytes += sa.location.length + sb.location.length;
     add(x, y);
   }
