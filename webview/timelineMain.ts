@@ -19,6 +19,7 @@ button.secondary { background: var(--vscode-button-secondaryBackground); color: 
 figure { margin: 0; border: 1px solid var(--vscode-panel-border, #8884); padding: 8px; }
 figcaption { display: flex; justify-content: space-between; font-weight: 600; margin-bottom: 4px; }
 svg text { fill: var(--vscode-foreground); font-size: 11px; }
+figure > svg { max-width: 760px; display: block; }
 svg .grid { stroke: var(--vscode-panel-border, #8884); }
 svg .marker { stroke: var(--vscode-focusBorder, #888); stroke-dasharray: 4 3; }
 .slider { display: flex; gap: 12px; align-items: center; margin: 16px 0 8px; }
@@ -60,6 +61,13 @@ function positions(t: TimelineResult): number[] {
   return t.checkpoints.map((c, i) => (t.run.orderedBy === 'step' ? c.step : t.run.orderedBy === 'epoch' ? c.epoch : undefined) ?? i + 1);
 }
 
+/** The smallest of 1, 2, 2.5, 4, 5, 8 × 10^k at or above v, so the four grid steps are round numbers. */
+function niceCeil(v: number): number {
+  const p = 10 ** Math.floor(Math.log10(v));
+  for (const f of [1, 2, 2.5, 4, 5, 8, 10]) if (f * p >= v) return f * p;
+  return 10 * p;
+}
+
 /** A line chart; `range` is the metric's meaningful range so a flat series looks flat. */
 function lineChart(c: Chart, marker: number | undefined): SVGSVGElement {
   const w = 520;
@@ -67,7 +75,7 @@ function lineChart(c: Chart, marker: number | undefined): SVGSVGElement {
   const m = { l: 48, r: 10, t: 10, b: 36 };
   const all = c.series.flatMap((s) => s.values).filter((v): v is number => v !== null && Number.isFinite(v));
   const lo = c.range[0];
-  const hi = c.range[1] ?? Math.max(lo + 1e-9, ...all) * 1.08;
+  const hi = c.range[1] ?? niceCeil(Math.max(lo + 1e-9, ...all) * 1.05);
   const x0 = Math.min(...c.xs);
   const x1 = Math.max(...c.xs);
   const px = (x: number): number => m.l + (x1 > x0 ? ((x - x0) / (x1 - x0)) * (w - m.l - m.r) : (w - m.l - m.r) / 2);
@@ -77,7 +85,7 @@ function lineChart(c: Chart, marker: number | undefined): SVGSVGElement {
     const v = lo + ((hi - lo) * k) / 4;
     svg.append(svgEl('line', { class: 'grid', x1: m.l, x2: w - m.r, y1: py(v), y2: py(v) }));
     const t = svgEl('text', { x: m.l - 6, y: py(v) + 4, 'text-anchor': 'end' });
-    t.textContent = v.toFixed(hi - lo < 3 ? 2 : 0);
+    t.textContent = String(Number(v.toPrecision(4)));
     svg.append(t);
   }
   const every = Math.max(1, Math.ceil(c.xs.length / 10));
@@ -182,7 +190,15 @@ function figure(c: Chart, marker: number | undefined): HTMLElement {
   cap.append(png);
   f.append(cap, svg);
   if (c.series.length > 1 && c.series[0]?.label.startsWith('layer')) f.append(el('div', 'legend', `Lines are layers: blue = layer 1 … red = layer ${c.series.length}. Hover a point for its checkpoint.`));
-  else f.append(el('div', 'legend', c.series.map((s) => s.label).join(' · ')));
+  else {
+    const legend = el('div', 'legend');
+    for (const s of c.series) {
+      const swatch = el('span', undefined, '━ ');
+      swatch.style.color = s.colour;
+      legend.append(swatch, el('span', undefined, `${s.label}   `));
+    }
+    f.append(legend);
+  }
   return f;
 }
 
