@@ -29,6 +29,7 @@ const jobs = [
   { entryPoints: ['webview/inspectorMain.ts'], outfile: 'dist/webview/inspector.js', platform: 'browser', format: 'iife' },
   { entryPoints: ['webview/analysisMain.ts'], outfile: 'dist/webview/analysis.js', platform: 'browser', format: 'iife' },
   { entryPoints: ['webview/timelineMain.ts'], outfile: 'dist/webview/timeline.js', platform: 'browser', format: 'iife' },
+  { entryPoints: ['webview/attentionMain.ts'], outfile: 'dist/webview/attention.js', platform: 'browser', format: 'iife' },
 ];
 const tests = findTests('test');
 if (tests.length > 0) {
