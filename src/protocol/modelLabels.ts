@@ -19,6 +19,7 @@ const FAMILIES: Record<string, string> = {
   'hf-dinov2': 'DINOv2 ViT (Hugging Face)',
   mocov3: 'MoCo v3 ViT',
   deit3: 'DeiT III',
+  swinv2: 'Swin Transformer V2',
   'onnx-graph': 'ONNX graph',
   unknown: 'Unknown architecture',
 };
@@ -27,6 +28,7 @@ const FAMILIES: Record<string, string> = {
 const SHORT: Record<string, string> = {
   'hf-vit': 'ViT (HF)',
   swin: 'Swin',
+  swinv2: 'SwinV2',
   unknown: 'unknown architecture',
 };
 
