@@ -40,7 +40,8 @@ function usage(): string {
     ...ATTENTION_USAGE,
     '',
     'Options:',
-    '  --images DIR   folder of PNG/JPEG probe images (sorted by name); default: built-in synthetic set',
+    '  --images DIR   folder of PNG/JPEG probe images (sorted by name); default: the 64 bundled photographs;',
+    '                 `--images synthetic`: the built-in synthetic set (the result carries a warning)',
     `  --limit N      use at most N probe images (synthetic: exactly N; default ${DEFAULT_SYNTHETIC_COUNT})`,
     `  --batch B      images per batch and CKA minibatch (default ${DEFAULT_BATCH}; CKA needs >= 4)`,
     `  --device D     ${DEVICES.join('|')} (default auto: GPU providers first, CPU fallback)`,
@@ -147,12 +148,17 @@ function layerTable(ad: MetricBlock, hd: MetricBlock, cka: number[][]): string[]
   return rows.map((r) => `  ${r.map((cell, c) => cell.padStart(widths[c]!)).join('   ')}`);
 }
 
+function probeLabel(p: AnalysisResult['probe']): string {
+  if (p.source !== 'folder') return 'synthetic';
+  return p.bundled ? 'bundled photographs' : `folder ${p.preprocess.folder ?? ''}`;
+}
+
 export function formatSummary(r: AnalysisResult): string {
   const out: string[] = [];
   out.push(`Model      ${modelLine(r.model)}`);
   if (r.compare) out.push(`Model B    ${modelLine(r.compare.model)}`);
   (r.compareMore ?? []).forEach((c, i) => out.push(`Model ${String.fromCharCode(67 + i)}    ${modelLine(c.model)}`));
-  const src = r.probe.source === 'folder' ? `folder ${r.probe.preprocess.folder ?? ''}` : 'synthetic';
+  const src = probeLabel(r.probe);
   out.push(`Probes     ${r.probe.count} images (${src}), batch ${r.probe.batchSize}, ${r.probe.preprocess.size.join('×')} px; CKA over ${r.cka.batches} batch(es)`);
   out.push(`Device     ${r.device.used}${r.device.requested !== r.device.used ? ` (requested ${r.device.requested})` : ''}${r.device.fallbackReason ? ` — ${r.device.fallbackReason}` : ''}`);
   out.push('');
@@ -298,7 +304,7 @@ export function formatTimeline(t: TimelineResult): string {
   out.push(`Run        ${t.run.folder ?? `${t.checkpoints.length} checkpoint(s)`}, ordered by ${t.run.orderedBy}`);
   const first = t.checkpoints[0];
   if (first) out.push(`Model      ${modelLine(first.model)}`);
-  out.push(`Probes     ${t.probe.count} images (${t.probe.source === 'folder' ? `folder ${t.probe.preprocess.folder ?? ''}` : 'synthetic'}), batch ${t.probe.batchSize}; device ${t.device.used}`);
+  out.push(`Probes     ${t.probe.count} images (${probeLabel(t.probe)}), batch ${t.probe.batchSize}; device ${t.device.used}`);
   out.push('');
   const rows = [['#', t.run.orderedBy, 'file', 'attn dist px', 'head div nats', 'CKA mean', 'CKA first-last', 'CKA to final']];
   t.checkpoints.forEach((c, i) => {

@@ -73,3 +73,19 @@ test('inspect --json prints model-lens/inspect@1', () => {
   assert.equal(doc.model.layers, 3);
   assert.ok(doc.tensors.some((t) => t.name === 'cls_token'));
 });
+
+test('without --images an analysis uses the bundled photographs; --images synthetic is explicit and warns', () => {
+  const ckpt = join(models, 'vit_tiny_patch8_32.pth');
+  const bundled = lens('analyze', ckpt, '--device', 'cpu', '--no-cache', '--limit', '8', '--batch', '4', '--json', '-');
+  assert.equal(bundled.code, 0, bundled.err);
+  const r = JSON.parse(bundled.out) as { probe: { source: string; bundled?: boolean; count: number; preprocess: { folder?: string } }; warnings: string[] };
+  assert.equal(r.probe.source, 'folder');
+  assert.equal(r.probe.bundled, true);
+  assert.equal(r.probe.preprocess.folder, join(root, 'media', 'probes'));
+  assert.equal(r.probe.count, 8);
+  assert.ok(!r.warnings.some((w) => /synthetic/.test(w)));
+  const synthetic = lens('analyze', ckpt, '--device', 'cpu', '--no-cache', '--limit', '8', '--batch', '4', '--images', 'synthetic');
+  assert.equal(synthetic.code, 0, synthetic.err);
+  assert.match(synthetic.out, /Probes\s+8 images \(synthetic\)/);
+  assert.match(synthetic.out, /built-in synthetic set/);
+});

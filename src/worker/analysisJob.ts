@@ -5,7 +5,7 @@
 import { AttentionAccumulator } from '../analysis/accumulator';
 import { ModelLensError } from '../formats/errors';
 import { CkaAccumulator, MIN_CKA_BATCH } from '../analysis/hsic';
-import { RESIZE_DESCRIPTION, SYNTHETIC_WARNING, folderProbeSet, syntheticProbeSet, type ProbeImage, type ProbeSet } from '../analysis/probes';
+import { RESIZE_DESCRIPTION, SYNTHETIC_WARNING, selectProbeSet, type ProbeImage, type ProbeSet } from '../analysis/probes';
 import { ANALYSIS_SCHEMA, type AnalysisResult, type CkaBlock } from '../analysis/resultSchema';
 import type { AnalysisRunParams } from '../protocol/workerProtocol';
 import type { DeviceOutcome } from './devices';
@@ -15,8 +15,7 @@ import type { PrepareFn, PreparedModel } from './preparedModel';
 
 export { abandonedRunsInFlight, type JobHooks } from './jobControl';
 
-/** Synthetic probes when the user gives no folder and no --limit. */
-export const DEFAULT_SYNTHETIC_COUNT = 64;
+export { DEFAULT_SYNTHETIC_COUNT } from '../analysis/probes';
 export const DEFAULT_BATCH = 16;
 
 export interface JobOptions {
@@ -49,9 +48,7 @@ export interface ProbePlan {
 export function planProbes(params: AnalysisRunParams, models: readonly PreparedModel[], warnings: string[]): ProbePlan {
   const first = models[0] as PreparedModel;
   let batchSize = Math.max(1, Math.floor(params.batchSize || DEFAULT_BATCH));
-  const probes = params.images !== undefined
-    ? folderProbeSet(params.images, params.limit)
-    : syntheticProbeSet(params.limit !== undefined && params.limit > 0 ? params.limit : DEFAULT_SYNTHETIC_COUNT, first.inputSize);
+  const probes = selectProbeSet(params.images, params.limit, first.inputSize);
   if (probes.source === 'synthetic') warnings.push(SYNTHETIC_WARNING);
   const sizes = (m: PreparedModel): string => m.inputSize.join('×');
   models.forEach((m, i) => {
@@ -176,6 +173,7 @@ export function finishResult(models: readonly PreparedModel[], plan: ProbePlan, 
     model: a.summary,
     probe: {
       source: plan.probes.source,
+      ...(plan.probes.bundled ? { bundled: true } : {}),
       count: acc.done,
       batchSize: plan.batchSize,
       preprocess: {
