@@ -70,7 +70,7 @@ function readSettings(): ModelLensSettings {
   return {
     probeImagesFolder: folder.length === 0 ? undefined : folder === SYNTHETIC_PROBES ? SYNTHETIC_PROBES : expandPath(folder, base),
     probeCount: int(c.get('probeCount'), 64, 1),
-    batchSize: int(c.get('batchSize'), 16, 4),
+    batchSize: int(c.get('batchSize'), 16, 1),
     device: (DEVICES as readonly string[]).includes(device) ? (device as DeviceName) : 'auto',
     headsOverride: typeof heads === 'number' && Number.isInteger(heads) && heads > 0 ? heads : undefined,
     cacheSizeLimitMB: int(c.get('cacheSizeLimitMB'), 256, 0),

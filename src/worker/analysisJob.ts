@@ -86,6 +86,7 @@ export class JobAccumulator {
   done = 0;
   /** Images of a final batch too small for CKA. */
   ckaDropped = 0;
+  ckaDroppedBatches = 0;
 
   constructor(private readonly models: readonly PreparedModel[]) {
     this.attention = models.map(() => undefined);
@@ -100,7 +101,10 @@ export class JobAccumulator {
       const acc = (this.attention[m] ??= new AttentionAccumulator(model.layers, model.heads, model.patchTokens));
       acc.add(o.dist, o.kl, n);
     });
-    if (!this.cka.addBatch(outputs.map((o) => o.gram), n)) this.ckaDropped += n;
+    if (!this.cka.addBatch(outputs.map((o) => o.gram), n)) {
+      this.ckaDropped += n;
+      this.ckaDroppedBatches++;
+    }
     addTime(timing, 'reduceMs', t);
     this.done += n;
   }
@@ -159,7 +163,8 @@ async function runAllBatches(runs: readonly ModelRun[], plan: ProbePlan, acc: Jo
 export function batchWarnings(acc: JobAccumulator, skipped: readonly string[], models: readonly PreparedModel[]): string[] {
   const out: string[] = [];
   if (skipped.length) out.push(`${skipped.length} probe image(s) could not be read and were skipped: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', …' : ''}`);
-  if (acc.ckaDropped > 0) out.push(`The last batch had ${acc.ckaDropped} image(s), fewer than ${MIN_CKA_BATCH}; it is left out of CKA (unbiased HSIC needs n ≥ ${MIN_CKA_BATCH}).`);
+  if (acc.ckaDroppedBatches > 1) out.push(`CKA needs batches of at least ${MIN_CKA_BATCH} images (unbiased HSIC): ${acc.ckaDroppedBatches} batches (${acc.ckaDropped} images) were smaller and left out of CKA; use a batch size of ${MIN_CKA_BATCH} or more.`);
+  else if (acc.ckaDropped > 0) out.push(`The last batch had ${acc.ckaDropped} image(s), fewer than ${MIN_CKA_BATCH}; it is left out of CKA (unbiased HSIC needs n ≥ ${MIN_CKA_BATCH}).`);
   if (acc.cka.batches === 0) out.push(`CKA needs at least one batch of ${MIN_CKA_BATCH} or more images; CKA values are null.`);
   if (models.some((m) => m.heads < 2)) out.push('Head diversity needs at least 2 heads; it is 0 for single-head models.');
   return out;
