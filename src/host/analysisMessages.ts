@@ -8,9 +8,11 @@ import {
   CSV_METRICS,
   MAX_PNG_DATA_URL_CHARS,
   PNG_DATA_URL_PREFIX,
+  VIEW_COMMANDS,
   type ChartId,
   type CsvMetric,
   type ExportRequest,
+  type ViewCommand,
 } from '../protocol/analysisViewProtocol';
 
 /** Notifications a view may send (all carry empty params). */
@@ -20,6 +22,7 @@ const VIEW_NOTES: ReadonlySet<string> = new Set([M.ready, M.cancel, M.rerun, M.s
 export type ValidViewMessage =
   | { kind: 'note'; method: typeof M.ready | typeof M.cancel | typeof M.rerun | typeof M.showLog; params: Record<string, never> }
   | { kind: 'note'; method: typeof CANCEL_METHOD; params: { id: number } }
+  | { kind: 'note'; method: typeof M.command; params: { command: ViewCommand } }
   | { kind: 'req'; id: number; method: typeof M.export; params: ExportRequest }
   | { kind: 'res'; id: number; ok: boolean; result?: unknown; error?: { code: string; message: string } };
 
@@ -96,6 +99,13 @@ export function validateViewMessage(raw: unknown): Validation {
     if (method === CANCEL_METHOD) {
       if (!isObj(params) || !isId(params['id'])) return { ok: false, reason: '$/cancel needs a numeric id' };
       return { ok: true, message: { kind: 'note', method: CANCEL_METHOD, params: { id: params['id'] } } };
+    }
+    if (method === M.command) {
+      const cmd = isObj(params) ? params['command'] : undefined;
+      if (!isObj(params) || onlyKeys(params, ['command']) || typeof cmd !== 'string' || !(VIEW_COMMANDS as readonly string[]).includes(cmd)) {
+        return { ok: false, reason: `${M.command} needs one known command` };
+      }
+      return { ok: true, message: { kind: 'note', method: M.command, params: { command: cmd as ViewCommand } } };
     }
     if (!VIEW_NOTES.has(method)) return { ok: false, reason: `unknown notification ${JSON.stringify(method).slice(0, 80)}` };
     if (!isObj(params) || Object.keys(params).length > 0) return { ok: false, reason: `${method} takes no params` };

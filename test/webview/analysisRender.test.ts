@@ -218,13 +218,41 @@ test('webview mode: says ready, draws what the host shows, persists it, redraws 
     // A malformed show is ignored.
     await page.evaluate(`window.postMessage({ kind: 'note', method: 'analysisView/show', params: { phase: 'done', result: 42 } }, '*')`);
     assert.equal(await page.evaluate<number>('Object.keys(window.__modelLensCharts).length'), 5);
-    // Restricted Mode reads as a state to resolve, a real error as a failure.
-    for (const [code, heading] of [['untrusted', 'Waiting for workspace trust'], ['corrupt', 'The analysis failed']] as const) {
-      const failed = { ...running, phase: 'error', error: { code, message: `msg-${code}` } };
+    // The Run card says CPU (device auto found no GPU) with the reason behind a disclosure; the synthetic
+    // warning offers the fix as a button; the fallback is no warning.
+    assert.equal(await page.evaluate<string>(`document.querySelector('.ml-device').textContent`), r.device.used === 'cpu' ? 'CPU' : r.device.used);
+    assert.equal(await page.evaluate<boolean>(`!!document.querySelector('.ml-why') === ${JSON.stringify(!!r.device.fallbackReason)}`), true);
+    assert.doesNotMatch(await page.evaluate<string>(`document.querySelector('.ml-callout').textContent`), /instead of auto/);
+    await page.click('.ml-callout li .ml-btn.ml-primary');
+    assert.deepEqual((await page.evaluate<unknown[]>('window.__posted')).at(-1), { kind: 'note', method: 'analysisView/command', params: { command: 'chooseProbeImages' } });
+    // Show table brings the table into view.
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.click('#head-diversity .ml-section-head .ml-btn');
+    const tableInView = async (): Promise<boolean> => await page.evaluate<boolean>(`(() => { const t = document.querySelector('#head-diversity .ml-table-wrap'); const b = t.getBoundingClientRect(); return !t.classList.contains('ml-hidden') && b.top < innerHeight && b.bottom > 0; })()`);
+    for (let i = 0; i < 100 && !(await tableInView()); i++) await new Promise((res) => setTimeout(res, 50));
+    assert.ok(await tableInView(), 'the opened table is scrolled into view');
+    // Errors use the inspector's card: title, problem, file/offset/code, hint, one primary action, Show log
+    // once (and no Re-run in the top bar).
+    const cases = [
+      { error: { code: 'untrusted', message: 'Running a model needs a trusted workspace.' }, heading: 'Waiting for workspace trust', primary: 'Manage Workspace Trust', command: 'manageTrust' },
+      { error: { code: 'truncated', message: 'a @ offset 77: file ends early', file: 'a', offset: 77 }, heading: 'Truncated file', primary: 'Open in Inspector', command: 'openInspector' },
+      { error: { code: 'internal', message: 'boom' }, heading: 'The analysis failed', primary: 'Run again', command: undefined },
+    ];
+    for (const c of cases) {
+      const failed = { ...running, phase: 'error', error: c.error };
       delete (failed as { progress?: unknown }).progress;
       await page.evaluate(`window.postMessage(${JSON.stringify({ kind: 'note', method: 'analysisView/show', params: failed })}, '*')`);
-      await page.waitForFunction(`document.querySelector('.ml-error h2') && document.querySelector('.ml-error-text').textContent === 'msg-${code}'`, undefined, { timeout: 5000 });
-      assert.equal(await page.evaluate<string>(`document.querySelector('.ml-error h2').textContent`), heading);
+      await page.waitForFunction(`document.querySelector('.ml-error h2') && document.querySelector('.ml-error h2').textContent === ${JSON.stringify(c.heading)}`, undefined, { timeout: 5000 });
+      const buttons = await page.evaluate<string[]>(`Array.from(document.querySelectorAll('button')).map((b) => b.textContent)`);
+      assert.deepEqual(buttons, [c.primary, 'Show log'], `${c.error.code}: buttons`);
+      if (c.error.code === 'truncated') {
+        assert.equal(await page.evaluate<string>(`document.querySelector('.ml-error-problem').textContent`), 'File ends early');
+        assert.match(await page.evaluate<string>(`document.querySelector('.ml-error-facts').textContent`), /File\s*aByte offset\s*77 \(0x4d\)Error code\s*truncated/);
+        assert.match(await page.evaluate<string>(`document.querySelector('.ml-error-hint').textContent`), /interrupted download/);
+      }
+      await page.click('.ml-error .ml-primary');
+      const last = (await page.evaluate<unknown[]>('window.__posted')).at(-1);
+      assert.deepEqual(last, c.command ? { kind: 'note', method: 'analysisView/command', params: { command: c.command } } : { kind: 'note', method: 'analysisView/rerun', params: {} });
     }
     assert.deepEqual(errors, []);
     await page.close();
