@@ -340,8 +340,8 @@ function tensorSection(d: InspectorData): HTMLElement {
       text: (r) => formatShape(r.shape) + (r.strided ? ' (strided)' : ''),
       compare: (a, b) => a.shape.length - b.shape.length || compareShapes(a.shape, b.shape),
     },
-    { id: 'numel', label: 'Elements', width: '96px', align: 'right', text: (r) => formatInt(r.numel), compare: (a, b) => a.numel - b.numel },
-    { id: 'bytes', label: 'Size', width: '80px', align: 'right', text: (r) => formatBytes(r.bytes), title: (r) => `${formatInt(r.bytes)} bytes`, compare: (a, b) => a.bytes - b.bytes },
+    { id: 'numel', label: 'Elements', width: '96px', align: 'right', text: (r) => formatInt(r.numel), compare: (a, b) => a.numel - b.numel, firstSort: 'desc' },
+    { id: 'bytes', label: 'Size', width: '80px', align: 'right', text: (r) => formatBytes(r.bytes), title: (r) => `${formatInt(r.bytes)} bytes`, compare: (a, b) => a.bytes - b.bytes, firstSort: 'desc' },
     {
       id: 'offset',
       label: 'Offset',

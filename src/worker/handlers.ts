@@ -7,13 +7,14 @@ import type { DeviceName } from '../analysis/resultSchema';
 import { tensorStats } from '../formats/tensorData';
 import type { RpcEndpoint } from '../protocol/rpc';
 import {
-  ANALYSIS_PROGRESS, ANALYSIS_RUN, INSPECT_HEADER, TENSOR_STATS, WORKER_LOG, WORKER_PING,
+  ANALYSIS_PROGRESS, ANALYSIS_RUN, INSPECT_HEADER, ONNX_HEADS, TENSOR_STATS, WORKER_LOG, WORKER_PING,
   type AnalysisRunParams, type InspectHeaderParams, type InspectHeaderResult, type TensorStatsParams, type WorkerLog, type WorkerPingParams, type WorkerPong,
 } from '../protocol/workerProtocol';
 import { DEFAULT_BATCH, abandonedRunsInFlight, runAnalysis } from './analysisJob';
 import { listBackends } from './devices';
 import { prepareModel } from './modelPrep';
 import { onnxruntimeLoaded } from './ortRuntime';
+import { instrumentOnnxFile } from '../analysis/graph/instrument';
 
 const DEVICES: readonly DeviceName[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
 
@@ -86,6 +87,17 @@ export function registerWorkerHandlers(rpc: RpcEndpoint): void {
     const checkpoint = await attachSidecarConfig(await openCheckpoint(file, variant !== undefined ? { variant } : undefined));
     const { summary } = recognize(checkpoint, heads !== undefined ? { headsOverride: heads } : undefined);
     return { checkpoint, model: summary };
+  });
+
+  // The inspector shows the heads the analysis will use: the same graph search the analysis does (no
+  // inference). A graph the analysis cannot use answers null; the inspector then says why elsewhere.
+  rpc.handle(ONNX_HEADS, async (raw): Promise<{ heads: number | null }> => {
+    const file = str((raw as { file?: unknown } | null)?.file, 'file');
+    try {
+      return { heads: (await instrumentOnnxFile(file)).heads };
+    } catch {
+      return { heads: null };
+    }
   });
 
   rpc.handle(WORKER_PING, (raw): WorkerPong => {
