@@ -169,7 +169,7 @@ function renderData(d: InspectorData): void {
     'Restricted Mode: the header and tensor statistics are shown; analysis waits until you trust this workspace.',
   );
   root.appendChild(trustBanner);
-  const f = findingsSection(d.findings, d.format);
+  const f = findingsSection(d.findings, d.format, d.weightsOnly);
   if (f) root.appendChild(f);
   const details = detailsSection(d);
   // For an ONNX graph the graph summary is the headline; for weights, the tensors are.
@@ -271,7 +271,7 @@ function variantChooser(d: InspectorData): HTMLElement {
 
 const SEVERITY_ORDER: Record<Finding['severity'], number> = { danger: 0, warning: 1, info: 2 };
 
-function findingsSection(findings: Finding[], format: string): HTMLElement | undefined {
+function findingsSection(findings: Finding[], format: string, weightsOnly: string | undefined): HTMLElement | undefined {
   const sorted = findings.slice().sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
   const danger = sorted.filter((f) => f.severity === 'danger');
   const other = sorted.filter((f) => f.severity !== 'danger');
@@ -287,6 +287,8 @@ function findingsSection(findings: Finding[], format: string): HTMLElement | und
     );
     section.appendChild(findingList(danger));
   }
+  // Not a danger, but what users hit daily: their own torch.load refuses the file.
+  if (weightsOnly && danger.length === 0) section.appendChild(el('div', { cls: 'banner warning weights-only', attrs: { role: 'note' } }, weightsOnly));
   if (other.length > 0) {
     const warn = other.filter((f) => f.severity === 'warning').length;
     const c = el('vscode-collapsible', {

@@ -154,6 +154,8 @@ export interface HoverParts {
   sizeBytes: number;
   summary?: ModelSummary;
   findings?: { total: number; danger: number };
+  /** What torch.load(weights_only=True) would refuse, as one sentence (weightsOnlyNote). */
+  weightsOnly?: string;
   error?: { problem: string; offset?: number };
   analysis?: AnalysisResult;
   /** `command:` URIs, already encoded. */
@@ -165,6 +167,7 @@ export interface HoverParts {
 export function hoverMarkdown(p: HoverParts): string {
   const lines: string[] = [`**Model Lens** · ${escapeMarkdown(basename(p.file))}`];
   if (p.summary && p.findings) lines.push(escapeMarkdown(summaryLine(p.summary, p.sizeBytes, p.findings)));
+  if (p.weightsOnly) lines.push(`$(warning) ${escapeMarkdown(p.weightsOnly)}`);
   if (p.summary?.notAnalyzable) lines.push(`_${escapeMarkdown(`Not analyzable: ${p.summary.notAnalyzable}`)}_`);
   if (p.error) {
     lines.push(`$(error) ${escapeMarkdown(`${p.error.problem}${p.error.offset !== undefined ? ` (byte ${p.error.offset})` : ''}`)}`);

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { pathAt, resolveCheckpointPath } from '../runtime/checkpointPaths';
 import { isModelLensError } from '../formats/errors';
 import { hoverMarkdown, type HoverParts } from './hoverContent';
+import { weightsOnlyNote, weightsOnlyRefusals } from '../formats/weightsOnly';
 import type { HostServices } from './services';
 
 /** Languages whose files name checkpoints: training scripts, configs, launch scripts, notes. */
@@ -72,6 +73,8 @@ export class CheckpointHoverProvider implements vscode.HoverProvider {
         total: ic.checkpoint.findings.filter((f) => f.severity !== 'info').length,
         danger: ic.checkpoint.findings.filter((f) => f.severity === 'danger').length,
       };
+      const weightsOnly = weightsOnlyNote(weightsOnlyRefusals(ic.checkpoint.findings), parts.findings.danger > 0);
+      if (weightsOnly) parts.weightsOnly = weightsOnly;
       if (!ic.summary.notAnalyzable) parts.analyzeCommand = commandUri('modelLens.analyze', [uri.toString()]);
       const analysis = await this.services.cachedAnalysis(file).catch(() => undefined);
       if (analysis) parts.analysis = analysis;

@@ -93,3 +93,8 @@ test('sparkline scales: attention distance 0 to uniform attention (numpy referen
   const swin = { ...r, model: { ...r.model, family: 'swin' } } as unknown as AnalysisResult;
   assert.ok(Math.abs(metricRanges(swin).distance[1] - Math.hypot(224, 224)) < 1e-9);
 });
+
+test('weights_only: the hover says torch.load will refuse the file and what to allowlist', () => {
+  const md = hoverMarkdown({ file: '/a/mae.pth', sizeBytes: 10, summary, findings: { total: 1, danger: 0 }, weightsOnly: 'torch.load will refuse this file unless argparse.Namespace is allowlisted', openCommand: 'command:a' });
+  assert.match(md, /\$\(warning\) torch\\\.load will refuse this file unless argparse\\\.Namespace is allowlisted/);
+});

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { renderHtmlReport } from '../../src/analysis/htmlReport';
 import type { AnalysisResult } from '../../src/analysis/resultSchema';
+import { seriesColors } from '../../webview/analysisTheme';
 
 const root = resolve(__dirname, '..', '..', '..');
 const chromiumPath = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
@@ -71,7 +72,7 @@ async function openPage(b: Browser, html: string, dir: string, name: string, ini
 
 interface ChartDump {
   type: string;
-  datasets: { label: string; role?: string; series?: number; data: { x: number; y: number; v?: number; layer?: number; head?: number }[] }[];
+  datasets: { label: string; role?: string; series?: number; order?: number; color?: string; data: { x: number; y: number; v?: number; layer?: number; head?: number }[] }[];
   xTitle: string;
   yTitle: string;
   tickColor: string;
@@ -79,7 +80,7 @@ interface ChartDump {
 
 const DUMP = `(() => Object.fromEntries(Object.entries(window.__modelLensCharts).map(([id, c]) => [id, {
   type: c.config.type,
-  datasets: c.data.datasets.map((d) => ({ label: d.label, role: d.mlRole, series: d.mlSeries, data: d.data })),
+  datasets: c.data.datasets.map((d) => ({ label: d.label, role: d.mlRole, series: d.mlSeries, data: d.data, order: d.order, color: d.borderColor })),
   xTitle: c.options.scales.x.title.text, yTitle: c.options.scales.y.title.text,
   tickColor: String(c.options.scales.x.ticks.color),
 }])))()`;
@@ -95,6 +96,8 @@ function checkMetric(dump: ChartDump, blocks: AnalysisResult['attentionDistance'
       assert.ok(Math.abs(p.x - p.layer!) < 0.5, 'dot sits on its layer');
     }
     assert.deepEqual(means.data.map((p) => p.y), b.perLayer);
+    // Head dots are drawn over the layer-mean markers (chart.js draws lower orders last).
+    assert.ok((heads.order ?? 0) < (means.order ?? 0), 'heads on top of the means');
     assert.deepEqual(means.data.map((p) => p.layer), b.perLayer.map((_, i) => i + 1));
   }
 }
@@ -185,6 +188,10 @@ test('theme changes re-read the colours; a hostile file name renders as text', {
     const after = (await page.evaluate<Record<string, ChartDump>>(DUMP))['cka']!.tickColor;
     assert.equal(before, '#d4d4d4');
     assert.equal(after, '#3b3b3b');
+    // High-contrast light: models A and B in clearly different hues.
+    await page.evaluate(`document.body.classList.replace('vscode-light', 'vscode-high-contrast-light')`);
+    await page.waitForFunction(`String(window.__modelLensCharts['cka'].options.scales.x.ticks.color) !== ${JSON.stringify(after)} || document.body.classList.contains('vscode-high-contrast-light')`, undefined, { timeout: 5000 });
+    assert.deepEqual(seriesColors('high-contrast-light', '#0f4a85', '#0f4a85'), ['#0f4a85', '#b5200d']);
     assert.equal(await page.evaluate<unknown>('window.__pwned'), undefined);
     assert.equal(await page.evaluate<number>(`document.querySelectorAll('img').length`), 0);
     assert.match(await page.evaluate<string>(`document.querySelector('h1').textContent`), /<img src=x/);
