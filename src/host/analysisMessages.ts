@@ -13,6 +13,7 @@ import {
   type CsvMetric,
   type ExportRequest,
   type ViewCommand,
+  type OpenAttentionParams,
 } from '../protocol/analysisViewProtocol';
 
 /** Notifications a view may send (all carry empty params). */
@@ -23,6 +24,7 @@ export type ValidViewMessage =
   | { kind: 'note'; method: typeof M.ready | typeof M.cancel | typeof M.rerun | typeof M.showLog; params: Record<string, never> }
   | { kind: 'note'; method: typeof CANCEL_METHOD; params: { id: number } }
   | { kind: 'note'; method: typeof M.command; params: { command: ViewCommand } }
+  | { kind: 'note'; method: typeof M.openAttention; params: OpenAttentionParams }
   | { kind: 'req'; id: number; method: typeof M.export; params: ExportRequest }
   | { kind: 'res'; id: number; ok: boolean; result?: unknown; error?: { code: string; message: string } };
 
@@ -106,6 +108,12 @@ export function validateViewMessage(raw: unknown): Validation {
         return { ok: false, reason: `${M.command} needs one known command` };
       }
       return { ok: true, message: { kind: 'note', method: M.command, params: { command: cmd as ViewCommand } } };
+    }
+    if (method === M.openAttention) {
+      const ok = isObj(params) && !onlyKeys(params, ['model', 'layer', 'head']) && [params['model'], params['layer'], params['head']].every((v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 100_000) && (params['model'] as number) <= 1;
+      if (!ok) return { ok: false, reason: `${M.openAttention} needs {model: 0|1, layer, head} (integers >= 0)` };
+      const p = params as unknown as OpenAttentionParams;
+      return { ok: true, message: { kind: 'note', method: M.openAttention, params: { model: p.model, layer: p.layer, head: p.head } } };
     }
     if (!VIEW_NOTES.has(method)) return { ok: false, reason: `unknown notification ${JSON.stringify(method).slice(0, 80)}` };
     if (!isObj(params) || Object.keys(params).length > 0) return { ok: false, reason: `${method} takes no params` };

@@ -12,6 +12,7 @@ import {
   type ChartId,
   type ExportRequest,
   type ExportResponse,
+  type OpenAttentionParams,
   type RenderPngResponse,
   type ViewCommand,
 } from '../protocol/analysisViewProtocol';
@@ -215,6 +216,13 @@ export class AnalysisPanel {
     rpc.onNotification(M.rerun, () => this.actions.rerun(this.files, this.variants));
     rpc.onNotification(M.showLog, () => this.actions.showLog());
     rpc.onNotification(M.command, (params) => this.actions.command((params as { command: ViewCommand }).command, this));
+    rpc.onNotification(M.openAttention, (params) => {
+      const p = params as OpenAttentionParams;
+      const file = this.files[p.model];
+      if (file === undefined) return;
+      const variant = this.variants[p.model] ?? undefined;
+      void vscode.commands.executeCommand('modelLens.showAttention', { file, ...(variant ? { variant } : {}), layer: p.layer, head: p.head });
+    });
     rpc.handle(M.export, async (params) => await this.saveExport(params as ExportRequest));
   }
 }
