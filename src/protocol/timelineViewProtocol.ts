@@ -1,8 +1,10 @@
 // Messages between the host and the training-run timeline webview, the check of what the webview sends,
 // and the CSV export of a timeline (one row per checkpoint × layer). Types + tiny helpers only.
 import type { TimelineResult } from '../analysis/timelineSchema';
+import type { WeightsDiffResult } from '../analysis/weightsDiff';
 
 export type { TimelineCheckpoint, TimelineResult } from '../analysis/timelineSchema';
+export type { WeightsDiffResult } from '../analysis/weightsDiff';
 
 /** Host → webview. */
 export type TimelineToView =
@@ -10,6 +12,8 @@ export type TimelineToView =
   | { type: 'timeline'; result: TimelineResult; running: boolean }
   /** Checkpoint `done` of `total` is finished (or being read from the cache). */
   | { type: 'progress'; done: number; total: number; file: string }
+  /** A weights diff of two checkpoints, shown in the same view (no timeline). */
+  | { type: 'weightsDiff'; diff: WeightsDiffResult }
   | { type: 'error'; message: string };
 
 /** Webview → host. */
