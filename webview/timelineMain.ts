@@ -34,6 +34,7 @@ interface Chart { id: string; title: string; xs: number[]; series: Series[]; ran
 let result: TimelineResult | undefined;
 let diff: WeightsDiffResult | undefined;
 let running = true;
+let watching = false;
 let selected = -1;
 let progressText = 'Starting…';
 
@@ -268,12 +269,19 @@ function render(): void {
   const t = result;
   root.append(el('h1', undefined, t?.run.folder ? `Training run: ${baseName(t.run.folder)}` : 'Training run'));
   if (t) root.append(el('p', 'info', `${t.checkpoints.length} checkpoint(s), ordered by ${t.run.orderedBy}${t.run.orderedBy === 'mtime' ? ' (no step or epoch keys and no numbers in the names)' : ''}; ${t.probe.count} probe images (${t.probe.source}); device ${t.device.used}.`));
-  root.append(el('p', 'status', running ? progressText : t ? 'Done.' : progressText));
+  root.append(el('p', 'status', running ? progressText : t ? (watching ? 'Done. Watching the folder: a new checkpoint is analysed once its size has been stable for a few seconds.' : 'Done.') : progressText));
   const bar = el('div', 'toolbar');
   if (running) {
     const cancel = el('button', 'secondary', 'Cancel');
     cancel.addEventListener('click', () => vscode.postMessage({ type: 'cancel' }));
     bar.append(cancel);
+  }
+  if (t?.run.folder !== undefined) {
+    const w = el('button', watching ? undefined : 'secondary', watching ? 'Watching folder: on' : 'Watch folder: off');
+    w.title = 'Analyse each new checkpoint written to the run folder once its size has been stable for a few seconds';
+    w.setAttribute('aria-pressed', String(watching));
+    w.addEventListener('click', () => vscode.postMessage({ type: 'watch', on: !watching }));
+    bar.append(w);
   }
   if (t && t.checkpoints.length > 0) {
     for (const format of ['json', 'csv'] as const) {
@@ -320,10 +328,13 @@ function onMessage(m: TimelineToView): void {
     result = m.result;
     running = m.running;
     vscode.setState({ result, running: false });
+  } else if (m.type === 'watching') {
+    watching = m.on;
   } else if (m.type === 'weightsDiff') {
     diff = m.diff;
     running = false;
   } else if (m.type === 'progress') {
+    running = true;
     progressText = `Analysing checkpoint ${m.done + 1} of ${m.total}: ${baseName(m.file)}`;
   } else if (m.type === 'error') {
     running = false;
@@ -342,7 +353,7 @@ if (saved?.result) {
 }
 window.addEventListener('message', (e: MessageEvent) => {
   const m = e.data as TimelineToView | null;
-  if (m && typeof m === 'object' && (m.type === 'timeline' || m.type === 'progress' || m.type === 'error' || m.type === 'weightsDiff')) onMessage(m);
+  if (m && typeof m === 'object' && (m.type === 'timeline' || m.type === 'progress' || m.type === 'error' || m.type === 'weightsDiff' || m.type === 'watching')) onMessage(m);
 });
 render();
 vscode.postMessage({ type: 'ready' });

@@ -14,12 +14,16 @@ export type TimelineToView =
   | { type: 'progress'; done: number; total: number; file: string }
   /** A weights diff of two checkpoints, shown in the same view (no timeline). */
   | { type: 'weightsDiff'; diff: WeightsDiffResult }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /** Watch mode of the run folder is on or off now. */
+  | { type: 'watching'; on: boolean };
 
 /** Webview → host. */
 export type TimelineFromView =
   | { type: 'ready' }
   | { type: 'cancel' }
+  /** Turn watch mode of the run folder on or off. */
+  | { type: 'watch'; on: boolean }
   | { type: 'export'; format: 'json' | 'csv' }
   /** A chart rendered to PNG by the webview, as a data: URL. */
   | { type: 'exportPng'; name: string; dataUrl: string };
@@ -33,6 +37,7 @@ export function validateTimelineMessage(raw: unknown): TimelineFromView | undefi
   if (typeof raw !== 'object' || raw === null) return undefined;
   const m = raw as Record<string, unknown>;
   if (m['type'] === 'ready' || m['type'] === 'cancel') return { type: m['type'] };
+  if (m['type'] === 'watch' && typeof m['on'] === 'boolean') return { type: 'watch', on: m['on'] };
   if (m['type'] === 'export' && (m['format'] === 'json' || m['format'] === 'csv')) return { type: 'export', format: m['format'] };
   if (m['type'] === 'exportPng' && typeof m['name'] === 'string' && /^[a-z0-9-]{1,40}$/.test(m['name']) && typeof m['dataUrl'] === 'string'
     && m['dataUrl'].startsWith(PNG_PREFIX) && m['dataUrl'].length <= MAX_PNG_DATA_URL) {
