@@ -587,3 +587,10 @@ export class ProtoWriter {
     return out;
   }
 }
+
+/**
+ * Per-graph caps on repeated ONNX fields. The largest exported graphs hold tens of thousands of
+ * nodes; millions of empty nodes cost only two bytes each in a file but a microsecond or more each
+ * to read, so a graph past these counts is refused early as too large.
+ */
+export const ONNX_GRAPH_LIMITS = { nodes: 500_000, initializers: 500_000, valueInfos: 500_000, fields: 2_000_000 } as const;
