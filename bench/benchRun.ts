@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { runAnalysis } from '../src/worker/analysisJob';
 import { prepareFromSpec } from '../src/worker/preparedModel';
+import { gemmPeakGflops } from './gemmPeak';
 import { randomVit, vitFlopsPerImage } from './vitB';
 
 function arg(name: string, def: number): number {
@@ -19,7 +20,18 @@ function vmHwmMb(): number {
   }
 }
 
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--gemm')) {
+    // The MLP's first product of one batch of ViT-B/16: (batch·197) × 768 × 3072.
+    const batch = arg('--batch', 16);
+    process.stdout.write(JSON.stringify({ gemmGflops: await gemmPeakGflops(batch * 197, 768, 3072) }) + '\n');
+    return;
+  }
   const probes = arg('--probes', 32);
   const batch = arg('--batch', 16);
   const vit = randomVit();
@@ -38,6 +50,8 @@ async function main(): Promise<void> {
     imagesPerSecond: result.probe.count / (result.timing.inferenceMs / 1000),
     gflopPerSecond: flops / 1e9 / (result.timing.inferenceMs / 1000),
     peakRssMb: vmHwmMb(),
+    // CPU seconds of the whole process: steadier than wall time on a shared machine.
+    cpuS: cpuSeconds(),
     adLayer0: result.attentionDistance.perLayer[0],
     ckaBatches: result.cka.batches,
   }) + '\n');

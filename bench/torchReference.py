@@ -14,9 +14,52 @@ p = argparse.ArgumentParser()
 p.add_argument('--probes', type=int, default=32)
 p.add_argument('--batch', type=int, default=16)
 p.add_argument('--threads', type=int, default=0, help='0: torch default')
+p.add_argument('--blas-only', action='store_true', help='print which BLAS torch loaded and a GEMM of the ViT-B MLP shape, then exit')
 args = p.parse_args()
 if args.threads > 0:
     torch.set_num_threads(args.threads)
+
+
+def loaded_blas():
+    """The BLAS library actually mapped into this process (after a matmul has run), and its kind."""
+    torch.ones(64, 64) @ torch.ones(64, 64)
+    libs = set()
+    with open('/proc/self/maps') as f:
+        for line in f:
+            path = line.split()[-1] if len(line.split()) >= 6 else ''
+            base = os.path.basename(path)
+            if base.startswith(('libblas', 'libopenblas', 'libmkl', 'libblis', 'libcblas')):
+                libs.add(os.path.realpath(path))
+    kind = 'unknown'
+    joined = ' '.join(sorted(libs))
+    if 'openblas' in joined:
+        kind = 'openblas'
+    elif 'mkl' in joined:
+        kind = 'mkl'
+    elif 'blis' in joined:
+        kind = 'blis'
+    elif '/blas/libblas' in joined:
+        kind = 'reference'  # Debian's netlib libblas3: unoptimised
+    return sorted(libs), kind
+
+
+def gemm_gflops(m=3152, k=768, n=3072, reps=5):
+    a = torch.randn(m, k)
+    b = torch.randn(k, n)
+    a @ b
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return 2 * m * k * n / 1e9 / times[len(times) // 2]
+
+
+if args.blas_only:
+    libs, kind = loaded_blas()
+    print(json.dumps({'blas': libs, 'blasKind': kind, 'threads': torch.get_num_threads(), 'gemmGflops': gemm_gflops()}))
+    raise SystemExit(0)
 
 
 class Attention(nn.Module):
@@ -125,5 +168,7 @@ hd = ((kl_sum / count).sum(-1) / (H - 1)).mean(1)
 cka = hsic / torch.sqrt(torch.outer(hsic.diagonal(), hsic.diagonal()))
 elapsed = time.perf_counter() - T_START
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+libs, kind = loaded_blas()
 print(json.dumps({'images': args.probes, 'threads': torch.get_num_threads(), 'seconds': elapsed, 'peakRssMb': peak,
+                  'blas': libs, 'blasKind': kind,
                   'adLayer0': ad[0].item(), 'hdLayer0': hd[0].item(), 'cka01': cka[0, 1].item()}))

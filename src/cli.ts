@@ -2,7 +2,8 @@
 // the same code the worker runs (src/worker); Ctrl-C simply ends the process.
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { attachSidecarConfig, recognize } from './model/recognize';
+import { recognize } from './model/recognize';
+import { attachSidecarConfig } from './model/sidecarConfig';
 import { createResultCache, defaultCacheDir } from './runtime/cache';
 import { ModelLensError, isModelLensError, type ModelLensErrorCode } from './formats/errors';
 import { WorkerClient } from './runtime/workerClient';
@@ -14,6 +15,7 @@ import type { ModelSummary } from './model/modelTypes';
 import type { AnalysisProgress, AnalysisRunParams } from './protocol/workerProtocol';
 import { DEFAULT_BATCH, DEFAULT_SYNTHETIC_COUNT, runAnalysis } from './worker/analysisJob';
 import { prepareModel } from './worker/modelPrep';
+import { ATTENTION_OPTIONS, ATTENTION_USAGE, attentionCommand } from './cliAttention';
 
 const DEVICES: readonly DeviceName[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
 
@@ -29,6 +31,7 @@ function usage(): string {
     '  model-lens analyze CKPT [--images DIR] [--limit N] [--batch B] [--device D] [--heads H] [--variant V]',
     '                          [--json OUT] [--html OUT] [--no-cache]',
     '  model-lens compare CKPT_A CKPT_B [same options] [--heads-b H] [--variant-b V]',
+    ...ATTENTION_USAGE,
     '',
     'Options:',
     '  --images DIR   folder of PNG/JPEG probe images (sorted by name); default: built-in synthetic set',
@@ -40,6 +43,7 @@ function usage(): string {
     '  --json OUT     write the model-lens/analysis@1 (inspect: model-lens/inspect@1) JSON to OUT ("-" = stdout)',
     '  --html OUT     write a self-contained HTML report',
     '  --no-cache     neither read nor write the result cache',
+    ...ATTENTION_OPTIONS,
     '',
     `Result cache: ${defaultCacheDir()}  (set MODEL_LENS_CACHE_DIR or XDG_CACHE_HOME to move it)`,
     'Exit codes: 0 ok, 2 bad input or usage (one line on stderr), 1 internal error.',
@@ -52,8 +56,8 @@ interface Parsed {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['images', 'limit', 'batch', 'device', 'heads', 'heads-b', 'variant', 'variant-b', 'json', 'html']);
-const BOOL_FLAGS = new Set(['no-cache', 'help']);
+const VALUE_FLAGS = new Set(['images', 'limit', 'batch', 'device', 'heads', 'heads-b', 'variant', 'variant-b', 'json', 'html', 'image', 'layer', 'head', 'query', 'png', 'opacity']);
+const BOOL_FLAGS = new Set(['no-cache', 'help', 'cls', 'rollout']);
 
 function parseArgs(argv: string[]): Parsed {
   const positional: string[] = [];
@@ -330,7 +334,8 @@ export async function main(argv: string[]): Promise<number> {
     if (p.command === 'inspect') await inspect(p);
     else if (p.command === 'analyze') await analyze(p, false);
     else if (p.command === 'compare') await analyze(p, true);
-    else throw new UsageError(`unknown command "${p.command}" (inspect | analyze | compare; see --help)`);
+    else if (p.command === 'attention') await attentionCommand(p, (m) => { throw new UsageError(m); }, DEVICES);
+    else throw new UsageError(`unknown command "${p.command}" (inspect | analyze | compare | attention; see --help)`);
     return 0;
   } catch (e) {
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');

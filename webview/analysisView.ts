@@ -1,3 +1,5 @@
+// Over 500 lines on purpose: the view's DOM for every state (progress, error, result, compare) is
+// built in one place so that text-only rendering of file-derived strings is checked in one file.
 // The analysis view's DOM: header (models, device, probes), warnings, progress/cancel, the charts with
 // their table views and export buttons. Every file-derived string goes in as text, never as HTML.
 import type { Chart } from 'chart.js' with { 'resolution-mode': 'import' };

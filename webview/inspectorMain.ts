@@ -1,3 +1,5 @@
+// Over 500 lines on purpose: the inspector page's state machine (summary, findings, variants, table,
+// statistics) lives in one module; its pieces (table, histogram, format, dom) are separate files.
 // The inspector webview: summary card, security findings, variant chooser, the tensor table and
 // per-tensor statistics. State comes from the host over the RPC of src/protocol/rpc.ts; every string
 // taken from the file is rendered with textContent.

@@ -34,6 +34,16 @@ export interface CkaBlock {
   estimator: 'linear-minibatch-unbiased';
 }
 
+/** A model analysed beside model A on the same probe batches. */
+export interface ComparedModel {
+  model: ModelSummary;
+  attentionDistance: MetricBlock;
+  headDiversity: MetricBlock;
+  cka: CkaBlock;
+  /** CKA between layers of model A (rows) and this model (columns). */
+  crossCka: number[][];
+}
+
 export interface AnalysisResult {
   schema: typeof ANALYSIS_SCHEMA;
   model: ModelSummary;
@@ -42,13 +52,9 @@ export interface AnalysisResult {
   attentionDistance: MetricBlock;
   headDiversity: MetricBlock;
   cka: CkaBlock;
-  compare?: {
-    model: ModelSummary;
-    attentionDistance: MetricBlock;
-    headDiversity: MetricBlock;
-    cka: CkaBlock;
-    crossCka: number[][];
-  };
+  compare?: ComparedModel;
+  /** Models C, D, ... of an N-way comparison; `crossCka` is always against model A. */
+  compareMore?: ComparedModel[];
   timing: { totalMs: number; inferenceMs: number; [k: string]: number };
   warnings: string[];
 }

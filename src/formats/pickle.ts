@@ -1,3 +1,5 @@
+// Over 500 lines on purpose: the opcode dispatch, its bounds checks and the inert reconstruction of
+// allowlisted globals must be read together to review that nothing is ever called.
 // A pickle opcode interpreter (protocols 0-5) that never imports or calls anything. Globals on the
 // allowlist (findings.ts) are reconstructed as inert JS values; every other global becomes a PyGlobal
 // with verdict 'unknown'/'danger', and calling it yields an inert PyObject ("UnknownCall").

@@ -4,7 +4,8 @@
 import { performance } from 'node:perf_hooks';
 import { HeaderCache } from '../runtime/headerCache';
 import { openCheckpoint } from '../formats/openCheckpoint';
-import { attachSidecarConfig, recognize } from '../model/recognize';
+import { recognize } from '../model/recognize';
+import { attachSidecarConfig } from '../model/sidecarConfig';
 import type { HeaderService, InspectedCheckpoint } from './services';
 
 /** Builds the cached header service; `headsOverride` is read at load time (it is part of the key). */

@@ -1,4 +1,4 @@
-// The analysis worker as the extension host sees it: core's WorkerClient (fork on first use, RPC over IPC,
+// The analysis worker as the extension host sees it: runtime's WorkerClient (fork on first use, RPC over IPC,
 // a fresh worker on the next request after one died, idle check after a cancel) with the host-only parts:
 // worker logs and output on the "Model Lens" channel, and vscode.Disposable subscriptions.
 import * as vscode from 'vscode';

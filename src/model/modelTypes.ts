@@ -28,6 +28,8 @@ export interface ModelSummary {
   patchSize: [number, number] | null;
   imageSize: [number, number] | null;
   specialTokens: number | null;
+  /** Hierarchical models whose heads differ per layer (Swin stages): heads of every layer, in order. */
+  headsPerLayer?: number[];
   params: number;
   /** Dominant floating dtype, e.g. "F32"; "mixed" lists in `dtypes`. */
   dtype: string;

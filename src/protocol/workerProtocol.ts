@@ -1,5 +1,6 @@
 // Messages between the host (extension host or CLI) and the analysis worker process. Types only.
 import type { AnalysisResult, DeviceName } from '../analysis/resultSchema';
+import type { AttentionKind } from '../analysis/attentionMaps';
 import type { ModelSummary } from '../model/modelTypes';
 import type { Checkpoint } from '../formats/checkpoint';
 
@@ -15,6 +16,10 @@ export const INSPECT_HEADER = 'inspect/header';
 export const WORKER_LOG = 'worker/log';
 /** Request: liveness check (params: WorkerPingParams); answers with a WorkerPong. */
 export const WORKER_PING = 'worker/ping';
+/** Request: one layer's attention rows (or the rollout row) of one image through one model (AttentionMapParams). */
+export const ATTENTION_MAP = 'attention/map';
+/** Request: thumbnails of the probe images the attention view picks from (AttentionProbesParams). */
+export const ATTENTION_PROBES = 'attention/probes';
 
 /** Parameters of `analysis/run`. */
 export interface AnalysisRunParams {
@@ -22,6 +27,8 @@ export interface AnalysisRunParams {
   file: string;
   /** Second checkpoint for a comparison; both models see the same probe batches. */
   fileB?: string;
+  /** Further checkpoints of an N-way comparison (after fileB); model A is the reference for cross-model CKA. */
+  more?: string[];
   /** Folder of PNG/JPEG probes; absent means the built-in synthetic set. */
   images?: string;
   /** At most this many probe images (synthetic: exactly this many; default 64). */
@@ -94,6 +101,60 @@ export interface WorkerPong {
   ortLoaded: boolean;
   /** Native runs of cancelled jobs still executing (onnxruntime cannot interrupt a run); 0 when none. */
   busy?: number;
+}
+
+/** One image for the attention view: a file, or the i-th image of the built-in synthetic set. */
+export type AttentionImageRef = { file: string } | { synthetic: number };
+
+/** Parameters of `attention/map`. */
+export interface AttentionMapParams {
+  file: string;
+  variant?: string;
+  heads?: number;
+  device: DeviceName;
+  image: AttentionImageRef;
+  /** 0-based layer; rollout runs through layers 0..layer. */
+  layer: number;
+  kind: AttentionKind;
+  /** Query patch [row, col] from the top-left patch (kind "query"). */
+  query?: [number, number];
+  /** Also send the preprocessed image (RGB bytes at the model's input size). */
+  withImage?: boolean;
+}
+
+/** Result of `attention/map`: only what the view shows, numbers as base64 float32. */
+export interface AttentionMapResult {
+  model: { file: string; family: string; layers: number; heads: number; grid: [number, number]; patchSize: [number, number]; inputSize: [number, number]; specialTokens: number; hasCls: boolean };
+  image: { name: string; rgb?: string };
+  layer: number;
+  kind: AttentionKind;
+  query?: [number, number];
+  /** base64 float32 [rows × gh·gw]: one row per head (cls, query) or one row (rollout). */
+  rows: string;
+  /** Per head: the share of the row on special tokens (rollout: one value). */
+  specialMass: number[];
+  /** Per head, this image and layer: attention distance (px) and entropy (nats), DESIGN.md items 2 and 8. */
+  distance: number[];
+  entropy: number[];
+  device: string;
+  timing: { totalMs: number; inferenceMs: number; cached: boolean };
+}
+
+/** Parameters of `attention/probes`. */
+export interface AttentionProbesParams {
+  /** Probe folder; absent means the synthetic set drawn at `inputSize`. */
+  images?: string;
+  limit?: number;
+  inputSize: [number, number];
+  /** Thumbnail edge in pixels. */
+  thumb: number;
+}
+
+/** Result of `attention/probes`. */
+export interface AttentionProbesResult {
+  thumb: number;
+  /** `ref` is what `attention/map` takes; `rgb` base64 thumb×thumb×3. */
+  items: Array<{ name: string; ref: AttentionImageRef; rgb: string }>;
 }
 
 export type { AnalysisResult };

@@ -19,6 +19,7 @@ export const DEFAULT_CACHE_LIMIT_MB = 256;
 export interface CacheKeyInput {
   file: string;
   fileB?: string | undefined;
+  more?: readonly string[] | undefined;
   images?: string | undefined;
   limit?: number | undefined;
   batchSize: number;
@@ -71,6 +72,7 @@ export function probeIdentity(params: CacheKeyInput): string {
 export async function cacheKey(params: CacheKeyInput): Promise<{ key: string; files: FileIdentity[] }> {
   const files = [await fileIdentity(params.file)];
   if (params.fileB !== undefined) files.push(await fileIdentity(params.fileB));
+  for (const f of params.more ?? []) files.push(await fileIdentity(f));
   const opts = [params.batchSize, params.device, params.limit ?? '', params.heads ?? '', params.headsB ?? '', params.variant ?? '', params.variantB ?? ''].join('\0');
   const key = [CACHE_VERSION, ...files.map((f) => `${f.path}\0${f.size}\0${f.mtimeMs}`), opts, probeIdentity(params)].join('\u0001');
   return { key, files };

@@ -1,339 +1,240 @@
-// One analysis job: probes → batches → onnxruntime session(s) → in-graph reductions → float64 sums →
-// `model-lens/analysis@1`. Memory is bounded by one batch of decoded images plus the sessions; the
-// attention maps and token features never leave the graph.
-import { readFileSync } from 'node:fs';
-import type * as ort from 'onnxruntime-node';
+// An analysis job as small named steps over N models (N = 1 analyse, N = 2 compare, N > 2 a comparison
+// against a reference): open models → plan probe batches → run one batch through every model → accumulate
+// → finish the result. Memory is bounded by one batch of decoded images plus the sessions; attention maps
+// and token features never leave the graph. A training-run timeline (timelineJob.ts) reuses the steps.
 import { AttentionAccumulator } from '../analysis/accumulator';
 import { ModelLensError } from '../formats/errors';
 import { CkaAccumulator, MIN_CKA_BATCH } from '../analysis/hsic';
-import { RESIZE_DESCRIPTION, SYNTHETIC_WARNING, batchTensor, folderProbeSet, syntheticProbeSet, type ProbeImage, type ProbeSet } from '../analysis/probes';
-import { ANALYSIS_SCHEMA, type AnalysisResult, type DeviceName } from '../analysis/resultSchema';
-import type { AnalysisProgress, AnalysisRunParams } from '../protocol/workerProtocol';
-import { createSession, createSessionOn, type DeviceOutcome } from './devices';
+import { RESIZE_DESCRIPTION, SYNTHETIC_WARNING, folderProbeSet, syntheticProbeSet, type ProbeImage, type ProbeSet } from '../analysis/probes';
+import { ANALYSIS_SCHEMA, type AnalysisResult, type CkaBlock } from '../analysis/resultSchema';
+import type { AnalysisRunParams } from '../protocol/workerProtocol';
+import type { DeviceOutcome } from './devices';
+import { addTime, checkAbort, newTiming, peakRssMb, type JobHooks, type JobTiming } from './jobControl';
+import { openModels, releaseModels, runModelBatch, type ModelBatchOutput, type ModelRequest, type ModelRun } from './modelSessions';
 import type { PrepareFn, PreparedModel } from './preparedModel';
-import { onnxruntime } from './ortRuntime';
+
+export { abandonedRunsInFlight, type JobHooks } from './jobControl';
 
 /** Synthetic probes when the user gives no folder and no --limit. */
 export const DEFAULT_SYNTHETIC_COUNT = 64;
 export const DEFAULT_BATCH = 16;
-
-export interface JobHooks {
-  signal: AbortSignal;
-  progress(p: AnalysisProgress): void;
-  log(level: 'info' | 'warn', message: string): void;
-}
-
-/** Runs V8's GC when the process was started with --expose-gc (the worker is); big buffers die here. */
-function collectGarbage(): void {
-  (globalThis as { gc?: () => void }).gc?.();
-}
-
-/** This process's peak resident set (VmHWM) in MiB, where /proc exposes it. */
-function peakRssMb(): number | undefined {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-    return m ? Number(m[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function checkAbort(signal: AbortSignal): void {
-  if (signal.aborted) throw new ModelLensError('cancelled', '', 'analysis cancelled');
-}
-
-let abandonedRuns = 0;
-
-/** Native work (runs, session creation) of cancelled jobs still executing; onnxruntime cannot interrupt it. */
-export function abandonedRunsInFlight(): number {
-  return abandonedRuns;
-}
-
-/**
- * Resolves with `work`, or rejects as soon as the job is cancelled. Abandoned native work is counted (the
- * host kills a worker that stays busy after a cancel) and `onLate` disposes of its result when it comes.
- */
-async function cancellable<T>(work: Promise<T>, signal: AbortSignal, onLate?: (value: T) => void): Promise<T> {
-  checkAbort(signal);
-  let finished = false;
-  const tracked = work.finally(() => {
-    finished = true;
-  });
-  tracked.catch(() => undefined);
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => {
-      if (!finished) {
-        abandonedRuns++;
-        tracked.then((v) => onLate?.(v), () => undefined).finally(() => abandonedRuns--);
-      }
-      reject(new ModelLensError('cancelled', '', 'analysis cancelled'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([tracked, aborted]);
-  } finally {
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-  }
-}
-
-async function runCancellable(run: ModelRun, feeds: ort.InferenceSession.FeedsType, n: number, signal: AbortSignal): Promise<ort.InferenceSession.ReturnType> {
-  checkAbort(signal);
-  const fetches = fetchesFor(run, n);
-  if (fetches) {
-    try {
-      await cancellable(run.session.run(feeds, fetches), signal);
-      return fetches;
-    } catch (e) {
-      if (signal.aborted) throw e;
-      // Some providers cannot write into caller buffers; let onnxruntime allocate from now on.
-      run.noPrealloc = true;
-    }
-  }
-  return cancellable(run.session.run(feeds), signal);
-}
-
-function outputData(out: ort.InferenceSession.ReturnType, name: string, file: string): Float32Array {
-  const t = out[name];
-  if (!t || !(t.data instanceof Float32Array)) throw new ModelLensError('corrupt', file, `analysis graph returned no float32 output "${name}"`);
-  return t.data;
-}
-
-interface ModelRun {
-  model: PreparedModel;
-  session: ort.InferenceSession;
-  /** Created at the first batch when the head count is only known from the output shape (ONNX exports). */
-  attention: AttentionAccumulator | undefined;
-  /** Preallocated output tensors for the current batch size (reused batch after batch). */
-  fetches?: { n: number; tensors: Record<string, ort.Tensor> } | undefined;
-  /** Set when the provider refused preallocated outputs; runs then let onnxruntime allocate. */
-  noPrealloc?: boolean;
-}
-
-/** Output buffers for a batch of n, once the head count is known. */
-function fetchesFor(run: ModelRun, n: number): Record<string, ort.Tensor> | undefined {
-  const { layers: l, heads: h } = run.model;
-  if (run.noPrealloc || h <= 0) return undefined;
-  if (run.fetches?.n !== n) {
-    run.fetches = {
-      n,
-      tensors: {
-        attn_dist_sum: new (onnxruntime().Tensor)('float32', new Float32Array(l * h), [l, h]),
-        kl_sum: new (onnxruntime().Tensor)('float32', new Float32Array(l * h * h), [l, h, h]),
-        gram: new (onnxruntime().Tensor)('float32', new Float32Array(l * n * n), [l, n, n]),
-      },
-    };
-  }
-  return run.fetches.tensors;
-}
-
-function accumulatorFor(model: PreparedModel): AttentionAccumulator | undefined {
-  return model.heads > 0 ? new AttentionAccumulator(model.layers, model.heads, model.patchTokens) : undefined;
-}
-
-function headsFromOutput(out: ort.InferenceSession.ReturnType, model: PreparedModel): number {
-  const dims = out['kl_sum']?.dims;
-  const h = dims && dims.length === 3 ? Number(dims[1]) : 0;
-  if (!(h > 0)) throw new ModelLensError('corrupt', model.file, 'analysis graph output kl_sum has no head dimension');
-  model.heads = h;
-  model.summary = { ...model.summary, heads: h, headsSource: model.summary.headsSource === 'unknown' ? 'checkpoint-args' : model.summary.headsSource };
-  return h;
-}
 
 export interface JobOptions {
   /** Decode the next batch while the current one runs (default: only when not on CPU). */
   prefetch?: boolean;
 }
 
+/** How results and warnings name model m (0-based): A, B, C, ... */
+export function modelLetter(m: number): string {
+  return m < 26 ? String.fromCharCode(65 + m) : String(m + 1);
+}
+
+/** The models of `analysis/run`: `file`, then `fileB`, then `more` (an N-way comparison). */
+export function modelRequests(params: AnalysisRunParams): ModelRequest[] {
+  const reqs: ModelRequest[] = [{ file: params.file, variant: params.variant, heads: params.heads }];
+  if (params.fileB !== undefined) reqs.push({ file: params.fileB, variant: params.variantB, heads: params.headsB });
+  for (const file of params.more ?? []) reqs.push({ file });
+  return reqs;
+}
+
+/** The probe set and batch size every model of the job sees. */
+export interface ProbePlan {
+  probes: ProbeSet;
+  batchSize: number;
+  /** ONNX exports without a dynamic batch axis: only full batches of this size run. */
+  fixed?: number;
+}
+
+/** Step "plan probe batches": the probe set, the batch size (an ONNX export may fix it) and their warnings. */
+export function planProbes(params: AnalysisRunParams, models: readonly PreparedModel[], warnings: string[]): ProbePlan {
+  const first = models[0] as PreparedModel;
+  let batchSize = Math.max(1, Math.floor(params.batchSize || DEFAULT_BATCH));
+  const probes = params.images !== undefined
+    ? folderProbeSet(params.images, params.limit)
+    : syntheticProbeSet(params.limit !== undefined && params.limit > 0 ? params.limit : DEFAULT_SYNTHETIC_COUNT, first.inputSize);
+  if (probes.source === 'synthetic') warnings.push(SYNTHETIC_WARNING);
+  const sizes = (m: PreparedModel): string => m.inputSize.join('×');
+  models.forEach((m, i) => {
+    if (i === 0 || (m.inputSize[0] === first.inputSize[0] && m.inputSize[1] === first.inputSize[1])) return;
+    warnings.push(`The models take different input sizes (${sizes(first)} and ${sizes(m)}); each gets the same probe images preprocessed to its own size${probes.source === 'synthetic' ? ` (synthetic probes are drawn at ${sizes(first)} and resized for model ${modelLetter(i)})` : ''}.`);
+  });
+  const fixedModel = models.find((m) => m.fixedBatch !== undefined);
+  const fixed = fixedModel?.fixedBatch;
+  if (fixed === undefined) return { probes, batchSize };
+  const other = models.find((m) => m.fixedBatch !== undefined && m.fixedBatch !== fixed);
+  if (other) throw new ModelLensError('not-analyzable', other.file, `the two ONNX exports have different fixed batch sizes (${fixed} and ${other.fixedBatch})`);
+  if (fixed !== batchSize) warnings.push(`The ONNX export has a fixed batch size of ${fixed}; batches of ${fixed} are used instead of ${batchSize}. Export with a dynamic batch axis to choose.`);
+  batchSize = fixed;
+  return { probes, batchSize, fixed };
+}
+
+/**
+ * Step "run one batch through every model", in model order. `duringLastRun` runs while the last model's
+ * batch executes (the next batch is decoded then).
+ */
+export async function runBatch(runs: readonly ModelRun[], batch: readonly ProbeImage[], signal: AbortSignal, timing: JobTiming, duringLastRun?: () => void): Promise<ModelBatchOutput[]> {
+  const outputs: ModelBatchOutput[] = [];
+  for (const [i, run] of runs.entries()) {
+    outputs.push(await runModelBatch(run, batch, signal, timing, i === runs.length - 1 ? duringLastRun : undefined));
+  }
+  return outputs;
+}
+
+/** Step "accumulate": float64 sums of every model's reductions, and CKA across all of them. */
+export class JobAccumulator {
+  /** Per model; created at its first batch, when an ONNX export's head count is known. */
+  readonly attention: Array<AttentionAccumulator | undefined>;
+  readonly cka: CkaAccumulator;
+  /** Images that went through every model. */
+  done = 0;
+  /** Images of a final batch too small for CKA. */
+  ckaDropped = 0;
+
+  constructor(private readonly models: readonly PreparedModel[]) {
+    this.attention = models.map(() => undefined);
+    this.cka = new CkaAccumulator(models.map((m) => m.layers));
+  }
+
+  /** Adds one batch of n images; `outputs[m]` is model m's (its buffers may be reused by the next run). */
+  add(outputs: readonly ModelBatchOutput[], n: number, timing: JobTiming): void {
+    const t = performance.now();
+    outputs.forEach((o, m) => {
+      const model = this.models[m] as PreparedModel;
+      const acc = (this.attention[m] ??= new AttentionAccumulator(model.layers, model.heads, model.patchTokens));
+      acc.add(o.dist, o.kl, n);
+    });
+    if (!this.cka.addBatch(outputs.map((o) => o.gram), n)) this.ckaDropped += n;
+    addTime(timing, 'reduceMs', t);
+    this.done += n;
+  }
+
+  /** Attention metrics of model m. */
+  metrics(m: number): Pick<AnalysisResult, 'attentionDistance' | 'headDiversity'> {
+    const acc = this.attention[m] as AttentionAccumulator;
+    return { attentionDistance: acc.attentionDistance(), headDiversity: acc.headDiversity() };
+  }
+
+  ckaBlock(m: number): CkaBlock {
+    return { matrix: this.cka.matrix(m), batches: this.cka.batches, estimator: 'linear-minibatch-unbiased' };
+  }
+}
+
+/**
+ * Runs every batch of the plan through every model into `acc`; decodes ahead on devices that leave the CPU
+ * idle. Returns the names of probe images that could not be decoded.
+ */
+async function runAllBatches(runs: readonly ModelRun[], plan: ProbePlan, acc: JobAccumulator, job: { hooks: JobHooks; jobId: string; timing: JobTiming; prefetch: boolean; warnings: string[] }): Promise<{ skipped: string[] }> {
+  const { hooks, jobId, timing } = job;
+  const skipped: string[] = [];
+  const batches = plan.probes.batches(plan.batchSize, (name, problem) => {
+    skipped.push(name);
+    hooks.log('warn', `skipped probe image ${name}: ${problem}`);
+  });
+  const decodeNext = (): IteratorResult<ProbeImage[]> => {
+    const t = performance.now();
+    const r = batches.next();
+    addTime(timing, 'decodeMs', t);
+    return r;
+  };
+  checkAbort(hooks.signal);
+  let next = decodeNext();
+  while (!next.done) {
+    checkAbort(hooks.signal);
+    const batch = next.value;
+    const n = batch.length;
+    if (plan.fixed !== undefined && n !== plan.fixed) {
+      job.warnings.push(`The last ${n} probe image(s) were not analyzed: the ONNX export only accepts batches of ${plan.fixed}.`);
+      break;
+    }
+    let fetched = false;
+    const outputs = await runBatch(runs, batch, hooks.signal, timing, job.prefetch ? () => {
+      next = decodeNext();
+      fetched = true;
+    } : undefined);
+    acc.add(outputs, n, timing);
+    hooks.progress({ jobId, done: acc.done, total: Math.max(plan.probes.planned - skipped.length, acc.done), phase: 'run' });
+    if (!fetched) next = decodeNext();
+  }
+  return { skipped };
+}
+
+/** Warnings about what the batches left out, in the order the result has always listed them. */
+function batchWarnings(acc: JobAccumulator, skipped: readonly string[], models: readonly PreparedModel[]): string[] {
+  const out: string[] = [];
+  if (skipped.length) out.push(`${skipped.length} probe image(s) could not be read and were skipped: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', …' : ''}`);
+  if (acc.ckaDropped > 0) out.push(`The last batch had ${acc.ckaDropped} image(s), fewer than ${MIN_CKA_BATCH}; it is left out of CKA (unbiased HSIC needs n ≥ ${MIN_CKA_BATCH}).`);
+  if (acc.cka.batches === 0) out.push(`CKA needs at least one batch of ${MIN_CKA_BATCH} or more images; CKA values are null.`);
+  if (models.some((m) => m.heads < 2)) out.push('Head diversity needs at least 2 heads; it is 0 for single-head models.');
+  return out;
+}
+
+/** Step "finish the result": `model-lens/analysis@1` of model 0, with the others as `compare` (B) and `compareMore` (C, ...). */
+export function finishResult(models: readonly PreparedModel[], plan: ProbePlan, acc: JobAccumulator, skipped: readonly string[], device: DeviceOutcome, timing: JobTiming, warnings: string[]): AnalysisResult {
+  const a = models[0] as PreparedModel;
+  const result: AnalysisResult = {
+    schema: ANALYSIS_SCHEMA,
+    model: a.summary,
+    probe: {
+      source: plan.probes.source,
+      count: acc.done,
+      batchSize: plan.batchSize,
+      preprocess: {
+        size: a.inputSize,
+        mean: a.mean,
+        std: a.std,
+        resize: RESIZE_DESCRIPTION,
+        ...(plan.probes.folder !== undefined ? { folder: plan.probes.folder } : {}),
+        ...(skipped.length ? { skipped: skipped.length } : {}),
+      },
+      hash: plan.probes.hash,
+    },
+    device,
+    ...acc.metrics(0),
+    cka: acc.ckaBlock(0),
+    timing,
+    warnings,
+  };
+  const others = models.slice(1).map((m, i) => ({ model: m.summary, ...acc.metrics(i + 1), cka: acc.ckaBlock(i + 1), crossCka: acc.cka.matrix(0, i + 1) }));
+  if (others[0]) result.compare = others[0];
+  if (others.length > 1) result.compareMore = others.slice(1);
+  return result;
+}
+
+/** `analysis/run`: the steps above over the job's models. */
 export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, prepareModel: PrepareFn, opts: JobOptions = {}): Promise<AnalysisResult> {
   const t0 = performance.now();
   // A job cancelled while it waited in the worker's queue does nothing.
   checkAbort(hooks.signal);
   const jobId = params.jobId ?? 'job';
   const warnings: string[] = [];
-  let batchSize = Math.max(1, Math.floor(params.batchSize || DEFAULT_BATCH));
-  const timing: AnalysisResult['timing'] = { totalMs: 0, inferenceMs: 0, loadMs: 0, sessionMs: 0, decodeMs: 0, preprocessMs: 0, reduceMs: 0 };
-
-  // Model A gets its session (and drops its serialized graph) before model B is read, so a comparison of
-  // two ViT-B holds at most one extra copy of the weights at a time.
-  const runs: ModelRun[] = [];
-  let device: DeviceOutcome = { requested: params.device, used: 'cpu' };
-  const tLoad = performance.now();
-  let sessionMs = 0;
-  const open = async (file: string, variant: string | undefined, heads: number | undefined, first: boolean): Promise<PreparedModel> => {
-    hooks.progress({ jobId, done: 0, total: 1, phase: 'load', message: file });
-    const model = await prepareModel(file, { variant, heads }, hooks.signal);
-    checkAbort(hooks.signal);
-    // Weight arrays read for the graph are garbage now; free them before onnxruntime copies the initializers.
-    collectGarbage();
-    hooks.progress({ jobId, done: 0, total: 1, phase: 'session' });
-    const t = performance.now();
-    let session: ort.InferenceSession;
-    // Creating a ViT-L session takes seconds; a cancel must not wait for it.
-    if (first) {
-      const created = await cancellable(createSession(model.onnx, params.device), hooks.signal, (late) => void late.session.release().catch(() => undefined));
-      device = created.device;
-      session = created.session;
-    } else {
-      session = await cancellable(createSessionOn(model.onnx, device.used as Exclude<DeviceName, 'auto'>), hooks.signal, (late) => void late.release().catch(() => undefined));
-    }
-    sessionMs += performance.now() - t;
-    runs.push({ model, session, attention: accumulatorFor(model) });
-    // The serialized graph holds a full copy of the weights; the session has its own now.
-    model.onnx = new Uint8Array(0);
-    collectGarbage();
-    return model;
-  };
-  const releaseAll = async (): Promise<void> => {
-    for (const r of runs) await r.session.release().catch(() => undefined);
-  };
-  let modelA: PreparedModel;
-  let modelB: PreparedModel | undefined;
+  const timing = newTiming();
+  const { runs, device } = await openModels(modelRequests(params), params.device, { hooks, jobId, prepare: prepareModel, timing });
+  const models = runs.map((r) => r.model);
+  let acc: JobAccumulator;
+  let plan: ProbePlan;
+  let skipped: string[];
   try {
-    modelA = await open(params.file, params.variant, params.heads, true);
-    if (params.fileB !== undefined) modelB = await open(params.fileB, params.variantB, params.headsB, false);
-  } catch (e) {
-    await releaseAll();
-    throw e;
-  }
-  timing['sessionMs'] = sessionMs;
-  timing['loadMs'] = performance.now() - tLoad - sessionMs;
-  if (device.fallbackReason && params.device !== 'auto') warnings.push(`Requested device ${params.device} was not available; ran on ${device.used}: ${device.fallbackReason}`);
-  warnings.push(...modelA.warnings);
-  if (modelB) warnings.push(...modelB.warnings.map((w) => `model B: ${w}`));
-
-  let probes: ProbeSet;
-  try {
-    probes = params.images !== undefined
-      ? folderProbeSet(params.images, params.limit)
-      : syntheticProbeSet(params.limit !== undefined && params.limit > 0 ? params.limit : DEFAULT_SYNTHETIC_COUNT, modelA.inputSize);
-  } catch (e) {
-    await releaseAll();
-    throw e;
-  }
-  if (probes.source === 'synthetic') warnings.push(SYNTHETIC_WARNING);
-  if (modelB && (modelB.inputSize[0] !== modelA.inputSize[0] || modelB.inputSize[1] !== modelA.inputSize[1])) {
-    warnings.push(`The models take different input sizes (${modelA.inputSize.join('×')} and ${modelB.inputSize.join('×')}); each gets the same probe images preprocessed to its own size${probes.source === 'synthetic' ? ` (synthetic probes are drawn at ${modelA.inputSize.join('×')} and resized for model B)` : ''}.`);
-  }
-  const fixed = modelA.fixedBatch ?? modelB?.fixedBatch;
-  if (fixed !== undefined) {
-    if (modelA.fixedBatch !== undefined && modelB?.fixedBatch !== undefined && modelA.fixedBatch !== modelB.fixedBatch) {
-      await releaseAll();
-      throw new ModelLensError('not-analyzable', params.fileB ?? params.file, `the two ONNX exports have different fixed batch sizes (${modelA.fixedBatch} and ${modelB.fixedBatch})`);
-    }
-    if (fixed !== batchSize) warnings.push(`The ONNX export has a fixed batch size of ${fixed}; batches of ${fixed} are used instead of ${batchSize}. Export with a dynamic batch axis to choose.`);
-    batchSize = fixed;
-  }
-
-  const cka = new CkaAccumulator(runs.map((r) => r.model.layers));
-  const skipped: string[] = [];
-  let done = 0;
-  let ckaDropped = 0;
-  try {
-    hooks.progress({ jobId, done: 0, total: probes.planned, phase: 'run', message: device.used });
-    const batches = probes.batches(batchSize, (name, problem) => {
-      skipped.push(name);
-      hooks.log('warn', `skipped probe image ${name}: ${problem}`);
-    });
-    const decodeNext = (): IteratorResult<ProbeImage[]> => {
-      const t = performance.now();
-      const r = batches.next();
-      timing['decodeMs'] = (timing['decodeMs'] ?? 0) + performance.now() - t;
-      return r;
-    };
+    if (device.fallbackReason && params.device !== 'auto') warnings.push(`Requested device ${params.device} was not available; ran on ${device.used}: ${device.fallbackReason}`);
+    models.forEach((m, i) => warnings.push(...(i === 0 ? m.warnings : m.warnings.map((w) => `model ${modelLetter(i)}: ${w}`))));
+    plan = planProbes(params, models, warnings);
+    acc = new JobAccumulator(models);
+    hooks.progress({ jobId, done: 0, total: plan.probes.planned, phase: 'run', message: device.used });
     // On a GPU the CPU idles while a batch runs: decode the next batch meanwhile. On CPU the cores are
     // all busy with the run, and a decode competing with them slows the run down, so it waits.
     const prefetch = opts.prefetch ?? device.used !== 'cpu';
-    checkAbort(hooks.signal);
-    let next = decodeNext();
-    while (!next.done) {
-      checkAbort(hooks.signal);
-      const batch = next.value;
-      const n = batch.length;
-      if (fixed !== undefined && n !== fixed) {
-        warnings.push(`The last ${n} probe image(s) were not analyzed: the ONNX export only accepts batches of ${fixed}.`);
-        break;
-      }
-      const grams: Float32Array[] = [];
-      let fetched = false;
-      for (const run of runs) {
-        const tp = performance.now();
-        const input = batchTensor(batch, run.model.inputSize, run.model.mean, run.model.std);
-        timing['preprocessMs'] = (timing['preprocessMs'] ?? 0) + performance.now() - tp;
-        const tInf = performance.now();
-        const pending = runCancellable(run, { [run.model.inputName]: new (onnxruntime().Tensor)('float32', input, [n, 3, run.model.inputSize[0], run.model.inputSize[1]]) }, n, hooks.signal);
-        let overlapped = 0;
-        if (prefetch && run === runs[runs.length - 1]) {
-          const td = performance.now();
-          next = decodeNext();
-          overlapped = performance.now() - td;
-          fetched = true;
-        }
-        const out = await pending;
-        timing.inferenceMs += performance.now() - tInf - overlapped;
-        const tr = performance.now();
-        run.attention ??= new AttentionAccumulator(run.model.layers, headsFromOutput(out, run.model), run.model.patchTokens);
-        run.attention.add(outputData(out, 'attn_dist_sum', run.model.file), outputData(out, 'kl_sum', run.model.file), n);
-        grams.push(outputData(out, 'gram', run.model.file));
-        timing['reduceMs'] = (timing['reduceMs'] ?? 0) + performance.now() - tr;
-      }
-      const tr = performance.now();
-      if (!cka.addBatch(grams, n)) ckaDropped += n;
-      timing['reduceMs'] = (timing['reduceMs'] ?? 0) + performance.now() - tr;
-      done += n;
-      hooks.progress({ jobId, done, total: Math.max(probes.planned - skipped.length, done), phase: 'run' });
-      if (!fetched) next = decodeNext();
-    }
+    ({ skipped } = await runAllBatches(runs, plan, acc, { hooks, jobId, timing, prefetch, warnings }));
   } finally {
-    await releaseAll();
+    await releaseModels(runs);
   }
-  if (done === 0) {
+  if (acc.done === 0) {
     throw new ModelLensError('not-found', params.images ?? params.file, skipped.length ? `none of the ${skipped.length} probe images could be decoded` : 'no probe images');
   }
-  if (skipped.length) warnings.push(`${skipped.length} probe image(s) could not be read and were skipped: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', …' : ''}`);
-  if (ckaDropped > 0) warnings.push(`The last batch had ${ckaDropped} image(s), fewer than ${MIN_CKA_BATCH}; it is left out of CKA (unbiased HSIC needs n ≥ ${MIN_CKA_BATCH}).`);
-  if (cka.batches === 0) warnings.push(`CKA needs at least one batch of ${MIN_CKA_BATCH} or more images; CKA values are null.`);
-  if (runs.some((r) => r.model.heads < 2)) warnings.push('Head diversity needs at least 2 heads; it is 0 for single-head models.');
-
-  const [ra, rb] = runs as [ModelRun, ModelRun | undefined];
-  const result: AnalysisResult = {
-    schema: ANALYSIS_SCHEMA,
-    model: ra.model.summary,
-    probe: {
-      source: probes.source,
-      count: done,
-      batchSize,
-      preprocess: {
-        size: ra.model.inputSize,
-        mean: ra.model.mean,
-        std: ra.model.std,
-        resize: RESIZE_DESCRIPTION,
-        ...(probes.folder !== undefined ? { folder: probes.folder } : {}),
-        ...(skipped.length ? { skipped: skipped.length } : {}),
-      },
-      hash: probes.hash,
-    },
-    device,
-    attentionDistance: (ra.attention as AttentionAccumulator).attentionDistance(),
-    headDiversity: (ra.attention as AttentionAccumulator).headDiversity(),
-    cka: { matrix: cka.matrix(0), batches: cka.batches, estimator: 'linear-minibatch-unbiased' },
-    timing,
-    warnings,
-  };
-  if (rb) {
-    result.compare = {
-      model: rb.model.summary,
-      attentionDistance: (rb.attention as AttentionAccumulator).attentionDistance(),
-      headDiversity: (rb.attention as AttentionAccumulator).headDiversity(),
-      cka: { matrix: cka.matrix(1), batches: cka.batches, estimator: 'linear-minibatch-unbiased' },
-      crossCka: cka.matrix(0, 1),
-    };
-  }
+  warnings.push(...batchWarnings(acc, skipped, models));
+  const result = finishResult(models, plan, acc, skipped, device, timing, warnings);
   timing.totalMs = performance.now() - t0;
   // Not a time, but the one number that says whether the job fits the machine; timing allows extra keys.
   const peak = peakRssMb();
   if (peak !== undefined) timing['peakRssMb'] = peak;
-  hooks.progress({ jobId, done, total: done, phase: 'done' });
+  hooks.progress({ jobId, done: acc.done, total: acc.done, phase: 'done' });
   return result;
 }

@@ -1,6 +1,7 @@
 // The worker's request handlers, shared by the forked worker (workerMain.ts) and the CLI, which runs the
 // same code in-process. Parameters come from another process, so they are checked before use.
-import { attachSidecarConfig, recognize } from '../model/recognize';
+import { recognize } from '../model/recognize';
+import { attachSidecarConfig } from '../model/sidecarConfig';
 import { ModelLensError } from '../formats/errors';
 import { openCheckpoint } from '../formats/openCheckpoint';
 import type { DeviceName } from '../analysis/resultSchema';
@@ -11,6 +12,7 @@ import {
   type AnalysisRunParams, type InspectHeaderParams, type InspectHeaderResult, type TensorStatsParams, type WorkerLog, type WorkerPingParams, type WorkerPong,
 } from '../protocol/workerProtocol';
 import { DEFAULT_BATCH, abandonedRunsInFlight, runAnalysis } from './analysisJob';
+import { registerAttentionHandlers } from './attentionHandlers';
 import { listBackends } from './devices';
 import { prepareModel } from './modelPrep';
 import { onnxruntimeLoaded } from './ortRuntime';
@@ -38,6 +40,10 @@ export function parseRunParams(raw: unknown): AnalysisRunParams {
     if (v !== undefined) out[k] = v;
   };
   set('fileB', optStr(p['fileB'], 'fileB'));
+  if (p['more'] !== undefined && p['more'] !== null) {
+    if (!Array.isArray(p['more']) || out.fileB === undefined) bad('more must be an array of file names after fileB');
+    set('more', (p['more'] as unknown[]).map((f, i) => str(f, `more[${i}]`)));
+  }
   set('images', optStr(p['images'], 'images'));
   set('limit', optInt(p['limit'], 'limit', 1));
   set('heads', optInt(p['heads'], 'heads', 1));
@@ -87,6 +93,8 @@ export function registerWorkerHandlers(rpc: RpcEndpoint): void {
     const { summary } = recognize(checkpoint, heads !== undefined ? { headsOverride: heads } : undefined);
     return { checkpoint, model: summary };
   });
+
+  registerAttentionHandlers(rpc);
 
   rpc.handle(WORKER_PING, (raw): WorkerPong => {
     const wantBackends = typeof raw === 'object' && raw !== null && (raw as WorkerPingParams).backends === true;

@@ -1,7 +1,8 @@
 // Turns a checkpoint path into an analysis graph: reader → recognition → ONNX graph from the weights,
 // or, for a user's .onnx file, the instrumented graph.
 import { extname } from 'node:path';
-import { attachSidecarConfig, recognize } from '../model/recognize';
+import { recognize } from '../model/recognize';
+import { attachSidecarConfig } from '../model/sidecarConfig';
 import { ModelLensError } from '../formats/errors';
 import type { TensorInfo } from '../formats/checkpoint';
 import { openCheckpoint } from '../formats/openCheckpoint';

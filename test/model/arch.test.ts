@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { attachSidecarConfig, headsFromModelName, loadSidecarConfig, recognize } from '../../src/model/recognize';
+import { recognize } from '../../src/model/recognize';
+import { headsFromModelName } from '../../src/model/heads';
+import { attachSidecarConfig, loadSidecarConfig } from '../../src/model/sidecarConfig';
 import type { Checkpoint, DType, TensorInfo } from '../../src/formats/checkpoint';
 import { FIX, checkAgainstManifest, ckptOf, listing, manifest, tensors } from './archManifest';
 

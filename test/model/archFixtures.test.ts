@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { attachSidecarConfig, recognize } from '../../src/model/recognize';
+import { recognize } from '../../src/model/recognize';
+import { attachSidecarConfig } from '../../src/model/sidecarConfig';
 import { openCheckpoint } from '../../src/formats/openCheckpoint';
 import { FIX, checkAgainstManifest, manifest } from './archManifest';
 

@@ -1,3 +1,5 @@
+// Over 500 lines on purpose: pattern-matching a user's attention Softmax and block outputs and the
+// splice that follows are one algorithm over the same parsed graph.
 // Instruments a user's own ViT exported by torch.onnx.export (eager attention): finds each block's
 // attention Softmax [B,H,T,T] and block output, and splices the contract's reduction nodes into the
 // graph right after them, so the analysis runs on the user's exact graph. Untouched fields are copied
@@ -22,6 +24,11 @@ export interface InstrumentOptions {
   patchSize?: [number, number];
   /** Centre block outputs over the batch before the Gram product (default true; see addGram). */
   centerGram?: boolean;
+  /**
+   * Output every layer's attention probabilities `attn_probs_<l>` [B,H,T,T] (float32) instead of the
+   * contract's reductions (the attention view); block outputs are then not needed.
+   */
+  attentionOutputs?: boolean;
 }
 
 export interface InstrumentedModel {
@@ -42,6 +49,8 @@ export interface InstrumentedModel {
   fixedBatch: number | null;
   /** Original names, for reports and debugging. */
   softmaxOutputs: string[];
+  /** With `attentionOutputs`: the graph's per-layer attention outputs (float32 [B,H,T,T]). */
+  probOutputs: string[];
   blockOutputs: string[];
   originalInput: string;
   /** Bytes of external data that were inlined. */
@@ -336,7 +345,7 @@ export async function instrumentOnnx(input: Uint8Array | ByteSource, opts: Instr
   for (const sm of softmaxes) reachesScoreMatMul(ix, sm.inputs[0]!, 0, scorePath);
   const residuals = g.nodes.filter((nd) => nd.opType === 'Add' && nd.inputs.length === 2 && nd.inputs.every((i) => ix.dynamic.has(i)) && !scorePath.has(nd));
   const blocks: string[] = [];
-  for (let l = 0; l < softmaxes.length; l++) {
+  for (let l = 0; l < softmaxes.length && !opts.attentionOutputs; l++) {
     const lo = softmaxes[l]!.index;
     const hi = softmaxes[l + 1]?.index ?? Infinity;
     const inBlock = residuals.filter((r) => r.index > lo && r.index < hi);
@@ -380,7 +389,16 @@ export async function instrumentOnnx(input: Uint8Array | ByteSource, opts: Instr
   // These nodes depend only on the graph input and go first.
   const flatShape = b.op('Concat', [b.op('Slice', [b.op('Shape', [INPUT_PIXELS], undefined, 'ml_input_shape'), b.i64([0]), b.i64([1])], undefined, 'ml_batch'), b.i64([-1])], { axis: attrInt(0) }, 'ml_flat_shape');
   const headNodes = b.nodes.length;
-  for (let l = 0; l < softmaxes.length; l++) {
+  const probOutputs: string[] = [];
+  for (let l = 0; l < softmaxes.length && opts.attentionOutputs; l++) {
+    const sm = softmaxes[l]!;
+    const from = b.nodes.length;
+    const name = b.op(castActs ? 'Cast' : 'Identity', [sm.outputs[0]!], castActs ? { to: attrInt(OnnxDataType.FLOAT) } : undefined, `attn_probs_${l}`);
+    b.output(name, OnnxDataType.FLOAT, ['batch', heads ?? 'heads', 'tokens', 'tokens']);
+    probOutputs.push(name);
+    mark(sm.index, from);
+  }
+  for (let l = 0; l < softmaxes.length && !opts.attentionOutputs; l++) {
     const sm = softmaxes[l]!;
     let from = b.nodes.length;
     const r = addAttentionReductions(b, sm.outputs[0]!, distVec, n, castActs, opset);
@@ -393,7 +411,7 @@ export async function instrumentOnnx(input: Uint8Array | ByteSource, opts: Instr
     mark(blockNode.index, from);
   }
   const tailFrom = b.nodes.length;
-  addContractOutputs(b, dists, crosses, grams, heads ?? 'heads', opset);
+  if (!opts.attentionOutputs) addContractOutputs(b, dists, crosses, grams, heads ?? 'heads', opset);
   const tail = b.nodes.slice(tailFrom);
 
   // Emit the graph: renaming node first, original fields (outputs replaced, external data inlined),
@@ -465,6 +483,7 @@ export async function instrumentOnnx(input: Uint8Array | ByteSource, opts: Instr
     inChans,
     fixedBatch,
     softmaxOutputs: softmaxes.map((s) => s.outputs[0]!),
+    probOutputs,
     blockOutputs: blocks,
     originalInput: inp.name,
     inlinedExternalBytes: inlined,

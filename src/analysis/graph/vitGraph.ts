@@ -355,3 +355,26 @@ export async function buildForwardOnlyGraph(spec: VitSpec, weights: WeightFn, op
   for (const b of blocks) g.output(b, OnnxDataType.FLOAT, ['batch', geo.t, geo.d]);
   return { model: g.toModel(MODEL_META), inputName: INPUT_PIXELS, probNames: probs, blockNames: blocks, nodeCount: g.nodes.length };
 }
+
+export interface AttentionGraph {
+  model: Uint8Array;
+  inputName: 'pixel_values';
+  /** Per layer: softmax output [B,H,T,T]. */
+  probNames: string[];
+  layers: number;
+  heads: number;
+  tokens: number;
+  grid: [number, number];
+}
+
+/**
+ * The forward pass cut after the last attention, with every layer's attention probabilities as the
+ * outputs (the attention view runs it on one image at a time; the last MLP is never needed).
+ */
+export async function buildAttentionGraph(spec: VitSpec, weights: WeightFn, opts: VitGraphOptions = {}): Promise<AttentionGraph> {
+  const file = opts.file ?? '(attention graph)';
+  const { g, probs, geo } = await buildForward(spec, weights, file);
+  for (const p of probs) g.output(p, OnnxDataType.FLOAT, ['batch', geo.h, geo.t, geo.t]);
+  checkProtobufLimit(g, file);
+  return { model: g.toModel(MODEL_META), inputName: INPUT_PIXELS, probNames: probs, layers: probs.length, heads: geo.h, tokens: geo.t, grid: geo.grid };
+}

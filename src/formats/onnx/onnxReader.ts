@@ -1,3 +1,5 @@
+// Over 500 lines on purpose: one streaming walk over ModelProto/GraphProto/TensorProto whose field
+// handlers share the chunk buffer and offset bookkeeping.
 // Reads an ONNX ModelProto for the inspector by walking the protobuf in place: tags and small fields
 // are read through a chunk buffer, tensor payloads (raw_data, packed float_data) are recorded by
 // file offset and never loaded, so a multi-GB model opens in bounded memory.

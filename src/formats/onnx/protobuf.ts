@@ -1,3 +1,5 @@
+// Over 500 lines on purpose: the checked wire-format reader and the writer the graph builders use are
+// one codec; splitting them would duplicate the varint and length rules.
 // Minimal protobuf wire-format reader and writer for ONNX. Hand-written so that every length, varint
 // and nesting level read from an untrusted file is checked before use, and so that multi-GB payloads
 // (raw tensor data) can be skipped by offset instead of materialized.
