@@ -11,6 +11,8 @@ import { MemoryByteSource, readRegularFileSync } from '../../src/formats/byteSou
 import { ModelLensError } from '../../src/formats/errors';
 import { openCheckpoint, openSource } from '../../src/formats/openCheckpoint';
 import { parseModel } from '../../src/formats/onnx/onnxGraph';
+import { readOnnx } from '../../src/formats/onnx/onnxReader';
+import { ONNX_GRAPH_LIMITS } from '../../src/formats/onnx/protobuf';
 import { decodeLong, PICKLE_LIMITS, runPickle, type PickleOptions } from '../../src/formats/pickle';
 import { readSafetensorsHeader } from '../../src/formats/safetensors';
 import { readTorchZip } from '../../src/formats/torchCheckpoint';
@@ -216,15 +218,20 @@ function onnxWithRepeated(field: number, count: number): Uint8Array {
 }
 
 test('ONNX graphs over the node, initializer or value-info caps are too-large, for both readers', async () => {
+  const small = { nodes: 1000, initializers: 1000, valueInfos: 1000, fields: 4000 };
   for (const [field, what] of [
     [1, 'nodes'],
     [5, 'initializers'],
     [13, 'value infos'],
   ] as const) {
-    const bytes = onnxWithRepeated(field, 600_000);
-    await assert.rejects(openSource(new MemoryByteSource('big.onnx', bytes)), isError('too-large', what));
-    assert.throws(() => parseModel(bytes, 'big.onnx'), isError('too-large', what));
+    const bytes = onnxWithRepeated(field, 1001);
+    await assert.rejects(readOnnx(new MemoryByteSource('big.onnx', bytes), { limits: small }), isError('too-large', what));
+    assert.throws(() => parseModel(bytes, 'big.onnx', small), isError('too-large', what));
+    assert.doesNotThrow(() => parseModel(onnxWithRepeated(field, 1000), 'ok.onnx', small));
   }
+  // The default caps: millions of empty nodes (2 bytes each) stop at the cap.
+  const millions = onnxWithRepeated(1, 2_000_000);
+  await assert.rejects(openSource(new MemoryByteSource('millions.onnx', millions)), isError('too-large', `${ONNX_GRAPH_LIMITS.nodes} nodes`));
 });
 
 // --- 7. safetensors: '{' must be the first raw byte -------------------------------------------------

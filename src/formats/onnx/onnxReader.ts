@@ -8,7 +8,7 @@ import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { ByteSource } from '../byteSource';
 import { ModelLensError } from '../errors';
 import { DTYPE_BYTES, type Checkpoint, type DType, type ExtraValue, type Finding, type OnnxSummary, type TensorInfo } from '../checkpoint';
-import { ONNX_GRAPH_LIMITS, ProtoReader, ProtoStream, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from './protobuf';
+import { ONNX_GRAPH_LIMITS, type OnnxGraphLimits, ProtoReader, ProtoStream, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from './protobuf';
 
 export interface ReadOnnxOptions {
   /**
@@ -18,6 +18,8 @@ export interface ReadOnnxOptions {
    * is touched: unsafe references become a danger finding and their tensors are left out.
    */
   resolveExternal?: boolean;
+  /** Per-graph count caps (default ONNX_GRAPH_LIMITS). */
+  limits?: OnnxGraphLimits;
 }
 
 /** ONNX TensorProto.DataType -> DType, for the types a TensorInfo can describe. */
@@ -300,7 +302,7 @@ interface GraphResult {
   nodeCount: number;
 }
 
-async function readGraph(g: ProtoStream, src: ByteSource, resolveExternal: boolean): Promise<GraphResult> {
+async function readGraph(g: ProtoStream, src: ByteSource, resolveExternal: boolean, L: OnnxGraphLimits): Promise<GraphResult> {
   const file = src.path;
   const modelDir = dirname(file);
   const res: GraphResult = { tensors: [], extras: [], findings: [], inputs: [], outputs: [], opCounts: Object.create(null) as Record<string, number>, nodeCount: 0 };
@@ -308,7 +310,6 @@ async function readGraph(g: ProtoStream, src: ByteSource, resolveExternal: boole
   let sparse = 0;
   let fields = 0;
   let valueInfos = 0;
-  const L = ONNX_GRAPH_LIMITS;
   const tooLarge = (what: string, at: number): never => {
     throw new ModelLensError('too-large', file, `graph has more than ${what}`, at);
   };
@@ -479,7 +480,7 @@ export async function readOnnx(src: ByteSource, opts: ReadOnnxOptions = {}): Pro
       case 7:
         expectWire(file, tag.wire, WIRE_LEN, tag.offset, 'graph');
         if (graph) throw new ModelLensError('unsupported', file, 'more than one graph field (merged graphs are not supported)', tag.offset);
-        graph = await readGraph(await top.readSubStream(), src, resolveExternal);
+        graph = await readGraph(await top.readSubStream(), src, resolveExternal, opts.limits ?? ONNX_GRAPH_LIMITS);
         break;
       case 8: {
         expectWire(file, tag.wire, WIRE_LEN, tag.offset, 'opset_import');

@@ -595,4 +595,10 @@ export class ProtoWriter {
  * nodes; millions of empty nodes cost only two bytes each in a file but a microsecond or more each
  * to read, so a graph past these counts is refused early as too large.
  */
-export const ONNX_GRAPH_LIMITS = { nodes: 500_000, initializers: 500_000, valueInfos: 500_000, fields: 2_000_000 } as const;
+export const ONNX_GRAPH_LIMITS: OnnxGraphLimits = { nodes: 200_000, initializers: 200_000, valueInfos: 200_000, fields: 1_000_000 };
+export interface OnnxGraphLimits {
+  nodes: number;
+  initializers: number;
+  valueInfos: number;
+  fields: number;
+}
