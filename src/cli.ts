@@ -12,9 +12,12 @@ import { readAnalysisBundle, renderHtmlReport } from './analysis/htmlReport';
 import { openCheckpoint } from './formats/openCheckpoint';
 import { ANALYSIS_SCHEMA, INSPECT_SCHEMA, type AnalysisResult, type DeviceName, type MetricBlock } from './analysis/resultSchema';
 import type { ModelSummary } from './model/modelTypes';
-import type { AnalysisProgress, AnalysisRunParams } from './protocol/workerProtocol';
+import type { AnalysisProgress, AnalysisRunParams, TimelineRunParams } from './protocol/workerProtocol';
 import { DEFAULT_BATCH, DEFAULT_SYNTHETIC_COUNT, runAnalysis } from './worker/analysisJob';
 import { prepareModel } from './worker/modelPrep';
+import { runTimeline } from './worker/timelineJob';
+import type { TimelineResult } from './analysis/timelineSchema';
+import { renderTimelineHtml } from './analysis/timelineReport';
 import { ATTENTION_OPTIONS, ATTENTION_USAGE, attentionCommand } from './cliAttention';
 
 const DEVICES: readonly DeviceName[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
@@ -30,7 +33,10 @@ function usage(): string {
     '  model-lens inspect FILE [--json] [--heads H] [--variant V]',
     '  model-lens analyze CKPT [--images DIR] [--limit N] [--batch B] [--device D] [--heads H] [--variant V]',
     '                          [--json OUT] [--html OUT] [--no-cache]',
-    '  model-lens compare CKPT_A CKPT_B [same options] [--heads-b H] [--variant-b V]',
+    '  model-lens compare CKPT_A CKPT_B [CKPT_C ...] [same options] [--heads-b H] [--variant-b V]',
+    '                          (A is the reference for cross-model CKA)',
+    '  model-lens timeline DIR|CKPT... [--images DIR] [--limit N] [--batch B] [--device D] [--json OUT] [--html OUT] [--no-cache]',
+    '                          every checkpoint of a training run, ordered by step/epoch keys, file-name number or mtime',
     ...ATTENTION_USAGE,
     '',
     'Options:',
@@ -145,6 +151,7 @@ export function formatSummary(r: AnalysisResult): string {
   const out: string[] = [];
   out.push(`Model      ${modelLine(r.model)}`);
   if (r.compare) out.push(`Model B    ${modelLine(r.compare.model)}`);
+  (r.compareMore ?? []).forEach((c, i) => out.push(`Model ${String.fromCharCode(67 + i)}    ${modelLine(c.model)}`));
   const src = r.probe.source === 'folder' ? `folder ${r.probe.preprocess.folder ?? ''}` : 'synthetic';
   out.push(`Probes     ${r.probe.count} images (${src}), batch ${r.probe.batchSize}, ${r.probe.preprocess.size.join('×')} px; CKA over ${r.cka.batches} batch(es)`);
   out.push(`Device     ${r.device.used}${r.device.requested !== r.device.used ? ` (requested ${r.device.requested})` : ''}${r.device.fallbackReason ? ` — ${r.device.fallbackReason}` : ''}`);
@@ -157,6 +164,13 @@ export function formatSummary(r: AnalysisResult): string {
     const n = Math.min(r.compare.crossCka.length, r.compare.crossCka[0]?.length ?? 0);
     if (n > 0) out.push('', `Cross-model CKA, layer l of A vs layer l of B: ${Array.from({ length: n }, (_, l) => fmt(r.compare?.crossCka[l]?.[l], 3)).join('  ')}`);
   }
+  (r.compareMore ?? []).forEach((c, i) => {
+    const letter = String.fromCharCode(67 + i);
+    out.push('', `${letter}: ${basename(c.model.file)}`);
+    out.push(...layerTable(c.attentionDistance, c.headDiversity, c.cka.matrix));
+    const n = Math.min(c.crossCka.length, c.crossCka[0]?.length ?? 0);
+    if (n > 0) out.push('', `Cross-model CKA, layer l of A vs layer l of ${letter}: ${Array.from({ length: n }, (_, l) => fmt(c.crossCka[l]?.[l], 3)).join('  ')}`);
+  });
   if (r.warnings.length) {
     out.push('', 'Notes');
     for (const w of r.warnings) out.push(`  - ${w}`);
@@ -166,7 +180,7 @@ export function formatSummary(r: AnalysisResult): string {
   return out.join('\n');
 }
 
-function progressBar(): ((p: AnalysisProgress) => void) | undefined {
+function progressBar(unit = 'images'): ((p: AnalysisProgress) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
   let last = 0;
   return (p) => {
@@ -184,7 +198,7 @@ function progressBar(): ((p: AnalysisProgress) => void) | undefined {
     const width = 30;
     const frac = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
     const fill = Math.round(frac * width);
-    process.stderr.write(`\r\x1b[K[${'#'.repeat(fill)}${' '.repeat(width - fill)}] ${p.done}/${p.total} images${p.message ? ` on ${p.message}` : ''}`);
+    process.stderr.write(`\r\x1b[K[${'#'.repeat(fill)}${' '.repeat(width - fill)}] ${p.done}/${p.total} ${unit}${p.message ? ` ${unit === 'images' ? 'on' : '·'} ${p.message}` : ''}`);
   };
 }
 
@@ -237,8 +251,7 @@ async function inspect(p: Parsed): Promise<void> {
 }
 
 async function analyze(p: Parsed, compare: boolean): Promise<void> {
-  const need = compare ? 2 : 1;
-  if (p.positional.length !== need) throw new UsageError(compare ? 'compare needs two checkpoints CKPT_A CKPT_B' : 'analyze needs exactly one checkpoint');
+  if (compare ? p.positional.length < 2 : p.positional.length !== 1) throw new UsageError(compare ? 'compare needs two or more checkpoints CKPT_A CKPT_B [CKPT_C ...]' : 'analyze needs exactly one checkpoint');
   const device = (strFlag(p, 'device') ?? 'auto') as DeviceName;
   if (!DEVICES.includes(device)) throw new UsageError(`--device must be one of ${DEVICES.join('|')}, got ${device}`);
   const params: AnalysisRunParams = { file: p.positional[0] as string, batchSize: intFlag(p, 'batch', 1) ?? DEFAULT_BATCH, device };
@@ -246,6 +259,7 @@ async function analyze(p: Parsed, compare: boolean): Promise<void> {
     if (v !== undefined) params[k] = v;
   };
   if (compare) params.fileB = p.positional[1] as string;
+  if (compare && p.positional.length > 2) params.more = p.positional.slice(2);
   set('images', strFlag(p, 'images'));
   set('limit', intFlag(p, 'limit', 1));
   set('heads', intFlag(p, 'heads', 1));
@@ -276,6 +290,68 @@ async function analyze(p: Parsed, compare: boolean): Promise<void> {
     writeOut(htmlOut, renderHtmlReport(result, readAnalysisBundle(distDir())));
   }
   if (jsonOut !== '-') process.stdout.write(`${formatSummary(result)}${cached ? '\n(cached result; --no-cache recomputes)' : ''}\n`);
+}
+
+/** One line per checkpoint: where it sits in the run and the per-layer means summarised over layers. */
+export function formatTimeline(t: TimelineResult): string {
+  const out: string[] = [];
+  out.push(`Run        ${t.run.folder ?? `${t.checkpoints.length} checkpoint(s)`}, ordered by ${t.run.orderedBy}`);
+  const first = t.checkpoints[0];
+  if (first) out.push(`Model      ${modelLine(first.model)}`);
+  out.push(`Probes     ${t.probe.count} images (${t.probe.source === 'folder' ? `folder ${t.probe.preprocess.folder ?? ''}` : 'synthetic'}), batch ${t.probe.batchSize}; device ${t.device.used}`);
+  out.push('');
+  const rows = [['#', t.run.orderedBy, 'file', 'attn dist px', 'head div nats', 'CKA mean', 'CKA first-last', 'CKA to final']];
+  t.checkpoints.forEach((c, i) => {
+    const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    const pos = t.run.orderedBy === 'step' ? c.step : t.run.orderedBy === 'epoch' ? c.epoch : undefined;
+    rows.push([String(i + 1), pos !== undefined ? String(pos) : t.run.orderedBy === 'name' ? 'name' : 'mtime', `${basename(c.file)}${c.cached ? ' (cached)' : ''}`, fmt(mean(c.attentionDistance.perLayer), 1), fmt(mean(c.headDiversity.perLayer), 3), fmt(c.ckaSummary.meanOffDiagonal, 3), fmt(c.ckaSummary.firstLast, 3), fmt(c.ckaSummary.toFinalMean, 3)]);
+  });
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  out.push(...rows.map((r) => `  ${r.map((cell, c) => (c === 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('   ')}`));
+  if (t.skipped.length) {
+    out.push('', `Skipped    ${t.skipped.length} file(s)`);
+    for (const s of t.skipped) out.push(`  ${basename(s.file)}: ${s.reason}`);
+  }
+  if (t.timing) out.push('', `Time       ${(t.timing.totalMs / 1000).toFixed(2)} s total`);
+  return out.join('\n');
+}
+
+async function timeline(p: Parsed): Promise<void> {
+  if (p.positional.length === 0) throw new UsageError('timeline needs a run folder or checkpoint files');
+  for (const f of ['heads', 'heads-b', 'variant', 'variant-b']) if (p.flags.has(f)) throw new UsageError(`--${f} does not apply to timeline`);
+  const device = (strFlag(p, 'device') ?? 'auto') as DeviceName;
+  if (!DEVICES.includes(device)) throw new UsageError(`--device must be one of ${DEVICES.join('|')}, got ${device}`);
+  const params: TimelineRunParams = { inputs: p.positional, batchSize: intFlag(p, 'batch', 1) ?? DEFAULT_BATCH, device };
+  const images = strFlag(p, 'images');
+  const limit = intFlag(p, 'limit', 1);
+  if (images !== undefined) params.images = images;
+  if (limit !== undefined) params.limit = limit;
+  if (!p.flags.has('no-cache')) params.cacheDir = defaultCacheDir();
+  const jsonOut = p.flags.get('json');
+  const htmlOut = strFlag(p, 'html');
+  if (jsonOut === true) throw new UsageError('--json needs an output path (or - for stdout)');
+  const result = await runTimelineJob(params);
+  if (jsonOut !== undefined) writeOut(jsonOut, `${JSON.stringify(result, null, 2)}\n`);
+  if (htmlOut !== undefined) writeOut(htmlOut, renderTimelineHtml(result));
+  if (jsonOut !== '-') process.stdout.write(`${formatTimeline(result)}\n`);
+}
+
+async function runTimelineJob(params: TimelineRunParams): Promise<TimelineResult> {
+  const workerPath = join(distDir(), 'worker.js');
+  const bar = progressBar('checkpoints');
+  const progress = bar ? (pr: AnalysisProgress): void => bar({ ...pr, message: pr.message !== undefined ? basename(pr.message) : '' }) : () => undefined;
+  if (!existsSync(workerPath)) {
+    return runTimeline(params, { signal: new AbortController().signal, progress, log: (level, m) => level === 'warn' && warn(m) }, prepareModel);
+  }
+  const client = new WorkerClient({ workerPath, stdio: 'ignore', onLog: (l) => l.level !== 'info' && warn(l.message) });
+  process.once('SIGINT', () => client.dispose());
+  try {
+    return await client.runTimeline(params, { onProgress: progress });
+  } catch (e) {
+    throw fromRpc(e);
+  } finally {
+    client.dispose();
+  }
 }
 
 const warn = (message: string): void => {
@@ -334,8 +410,9 @@ export async function main(argv: string[]): Promise<number> {
     if (p.command === 'inspect') await inspect(p);
     else if (p.command === 'analyze') await analyze(p, false);
     else if (p.command === 'compare') await analyze(p, true);
+    else if (p.command === 'timeline') await timeline(p);
     else if (p.command === 'attention') await attentionCommand(p, (m) => { throw new UsageError(m); }, DEVICES);
-    else throw new UsageError(`unknown command "${p.command}" (inspect | analyze | compare | attention; see --help)`);
+    else throw new UsageError(`unknown command "${p.command}" (inspect | analyze | compare | timeline | attention; see --help)`);
     return 0;
   } catch (e) {
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');

@@ -6,6 +6,10 @@ import type { Checkpoint } from '../formats/checkpoint';
 
 /** Request: run the analyses on one checkpoint, or two for a comparison (both see the same batches). */
 export const ANALYSIS_RUN = 'analysis/run';
+/** Request: analyse every checkpoint of a training run (TimelineRunParams); answers `model-lens/timeline@1`. */
+export const TIMELINE_RUN = 'timeline/run';
+/** Notification worker→host: one checkpoint of a timeline job finished (TimelineCheckpointNote). */
+export const TIMELINE_CHECKPOINT = 'timeline/checkpoint';
 /** Notification worker→host: one batch done (or a phase change). */
 export const ANALYSIS_PROGRESS = 'analysis/progress';
 /** Request: statistics of one tensor (min/max/mean/std, non-finite counts). */
@@ -44,6 +48,28 @@ export interface AnalysisRunParams {
   variantB?: string;
   /** Echoed in progress notifications so the host can route them. */
   jobId?: string;
+}
+
+/** Parameters of `timeline/run`. */
+export interface TimelineRunParams {
+  /** One run folder, or checkpoint files (in any order; the job orders them). */
+  inputs: string[];
+  images?: string;
+  limit?: number;
+  batchSize: number;
+  device: DeviceName;
+  /** Result cache folder; each checkpoint's entry is read from and written to its `timeline/` (absent: no cache). */
+  cacheDir?: string;
+  jobId?: string;
+}
+
+/** Payload of `timeline/checkpoint`: checkpoint `index` of `total` (run order) is done. */
+export interface TimelineCheckpointNote {
+  jobId: string;
+  index: number;
+  total: number;
+  file: string;
+  cached: boolean;
 }
 
 /** Payload of `analysis/progress`. */

@@ -4,9 +4,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { RpcEndpoint, RpcError, type RpcMessage, type RpcTransport } from '../protocol/rpc';
 import {
-  ANALYSIS_PROGRESS, ANALYSIS_RUN, WORKER_LOG, WORKER_PING,
-  type AnalysisProgress, type AnalysisResult, type AnalysisRunParams, type WorkerLog, type WorkerPong,
+  ANALYSIS_PROGRESS, ANALYSIS_RUN, TIMELINE_CHECKPOINT, TIMELINE_RUN, WORKER_LOG, WORKER_PING,
+  type AnalysisProgress, type AnalysisResult, type AnalysisRunParams, type TimelineCheckpointNote, type TimelineRunParams, type WorkerLog, type WorkerPong,
 } from '../protocol/workerProtocol';
+import type { TimelineResult } from '../analysis/timelineSchema';
 
 /**
  * Environment and flags for the worker process. glibc's dynamic mmap threshold otherwise grows to 32 MB
@@ -89,6 +90,23 @@ export class WorkerClient {
       return await this.request<AnalysisResult>(ANALYSIS_RUN, { ...params, jobId }, opts.signal);
     } finally {
       off();
+    }
+  }
+
+  /** Runs a training-run timeline; `onProgress` and `onCheckpoint` get this job's notifications. */
+  async runTimeline(params: TimelineRunParams, opts: { signal?: AbortSignal; onProgress?: (p: AnalysisProgress) => void; onCheckpoint?: (n: TimelineCheckpointNote) => void } = {}): Promise<TimelineResult> {
+    const jobId = params.jobId ?? `timeline-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+    const offProgress = this.onNotification(ANALYSIS_PROGRESS, (p) => {
+      if ((p as AnalysisProgress)?.jobId === jobId) opts.onProgress?.(p as AnalysisProgress);
+    });
+    const offCheckpoint = this.onNotification(TIMELINE_CHECKPOINT, (n) => {
+      if ((n as TimelineCheckpointNote)?.jobId === jobId) opts.onCheckpoint?.(n as TimelineCheckpointNote);
+    });
+    try {
+      return await this.request<TimelineResult>(TIMELINE_RUN, { ...params, jobId }, opts.signal);
+    } finally {
+      offProgress();
+      offCheckpoint();
     }
   }
 

@@ -10,7 +10,7 @@ import { ANALYSIS_SCHEMA, type AnalysisResult, type CkaBlock } from '../analysis
 import type { AnalysisRunParams } from '../protocol/workerProtocol';
 import type { DeviceOutcome } from './devices';
 import { addTime, checkAbort, newTiming, peakRssMb, type JobHooks, type JobTiming } from './jobControl';
-import { openModels, releaseModels, runModelBatch, type ModelBatchOutput, type ModelRequest, type ModelRun } from './modelSessions';
+import { BatchInputs, openModels, releaseModels, runModelBatch, type ModelBatchOutput, type ModelRequest, type ModelRun } from './modelSessions';
 import type { PrepareFn, PreparedModel } from './preparedModel';
 
 export { abandonedRunsInFlight, type JobHooks } from './jobControl';
@@ -72,7 +72,7 @@ export function planProbes(params: AnalysisRunParams, models: readonly PreparedM
  * Step "run one batch through every model", in model order. `duringLastRun` runs while the last model's
  * batch executes (the next batch is decoded then).
  */
-export async function runBatch(runs: readonly ModelRun[], batch: readonly ProbeImage[], signal: AbortSignal, timing: JobTiming, duringLastRun?: () => void): Promise<ModelBatchOutput[]> {
+export async function runBatch(runs: readonly ModelRun[], batch: BatchInputs, signal: AbortSignal, timing: JobTiming, duringLastRun?: () => void): Promise<ModelBatchOutput[]> {
   const outputs: ModelBatchOutput[] = [];
   for (const [i, run] of runs.entries()) {
     outputs.push(await runModelBatch(run, batch, signal, timing, i === runs.length - 1 ? duringLastRun : undefined));
@@ -147,7 +147,7 @@ async function runAllBatches(runs: readonly ModelRun[], plan: ProbePlan, acc: Jo
       break;
     }
     let fetched = false;
-    const outputs = await runBatch(runs, batch, hooks.signal, timing, job.prefetch ? () => {
+    const outputs = await runBatch(runs, new BatchInputs(batch), hooks.signal, timing, job.prefetch ? () => {
       next = decodeNext();
       fetched = true;
     } : undefined);
@@ -159,7 +159,7 @@ async function runAllBatches(runs: readonly ModelRun[], plan: ProbePlan, acc: Jo
 }
 
 /** Warnings about what the batches left out, in the order the result has always listed them. */
-function batchWarnings(acc: JobAccumulator, skipped: readonly string[], models: readonly PreparedModel[]): string[] {
+export function batchWarnings(acc: JobAccumulator, skipped: readonly string[], models: readonly PreparedModel[]): string[] {
   const out: string[] = [];
   if (skipped.length) out.push(`${skipped.length} probe image(s) could not be read and were skipped: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', …' : ''}`);
   if (acc.ckaDropped > 0) out.push(`The last batch had ${acc.ckaDropped} image(s), fewer than ${MIN_CKA_BATCH}; it is left out of CKA (unbiased HSIC needs n ≥ ${MIN_CKA_BATCH}).`);

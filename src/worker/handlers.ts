@@ -8,7 +8,7 @@ import type { DeviceName } from '../analysis/resultSchema';
 import { tensorStats } from '../formats/tensorData';
 import type { RpcEndpoint } from '../protocol/rpc';
 import {
-  ANALYSIS_PROGRESS, ANALYSIS_RUN, INSPECT_HEADER, TENSOR_STATS, WORKER_LOG, WORKER_PING,
+  ANALYSIS_PROGRESS, ANALYSIS_RUN, INSPECT_HEADER, TIMELINE_CHECKPOINT, TIMELINE_RUN, type TimelineRunParams, TENSOR_STATS, WORKER_LOG, WORKER_PING,
   type AnalysisRunParams, type InspectHeaderParams, type InspectHeaderResult, type TensorStatsParams, type WorkerLog, type WorkerPingParams, type WorkerPong,
 } from '../protocol/workerProtocol';
 import { DEFAULT_BATCH, abandonedRunsInFlight, runAnalysis } from './analysisJob';
@@ -16,6 +16,7 @@ import { registerAttentionHandlers } from './attentionHandlers';
 import { listBackends } from './devices';
 import { prepareModel } from './modelPrep';
 import { onnxruntimeLoaded } from './ortRuntime';
+import { runTimeline } from './timelineJob';
 
 const DEVICES: readonly DeviceName[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
 
@@ -54,6 +55,21 @@ export function parseRunParams(raw: unknown): AnalysisRunParams {
   return out;
 }
 
+export function parseTimelineParams(raw: unknown): TimelineRunParams {
+  if (typeof raw !== 'object' || raw === null) bad('timeline/run needs an object');
+  const p = raw as Record<string, unknown>;
+  const inputs = p['inputs'];
+  if (!Array.isArray(inputs) || inputs.length === 0) bad('inputs must be a non-empty array of paths');
+  const base = parseRunParams({ ...p, file: inputs[0], fileB: undefined, more: undefined });
+  const out: TimelineRunParams = { inputs: inputs.map((f, i) => str(f, `inputs[${i}]`)), batchSize: base.batchSize, device: base.device };
+  if (base.images !== undefined) out.images = base.images;
+  if (base.limit !== undefined) out.limit = base.limit;
+  if (base.jobId !== undefined) out.jobId = base.jobId;
+  const cacheDir = optStr(p['cacheDir'], 'cacheDir');
+  if (cacheDir !== undefined) out.cacheDir = cacheDir;
+  return out;
+}
+
 /** Registers every worker method on `rpc`. Analysis jobs run one at a time (each uses every core). */
 export function registerWorkerHandlers(rpc: RpcEndpoint): void {
   let queue: Promise<unknown> = Promise.resolve();
@@ -68,6 +84,20 @@ export function registerWorkerHandlers(rpc: RpcEndpoint): void {
         progress: (p) => rpc.notify(ANALYSIS_PROGRESS, p),
         log: (level, message) => log(level, message),
       }, prepareModel),
+    );
+    queue = job.catch(() => undefined);
+    return job;
+  });
+
+  rpc.handle(TIMELINE_RUN, (raw, ctx) => {
+    const params = parseTimelineParams(raw);
+    params.jobId ??= String(ctx.id);
+    const job = queue.then(() =>
+      runTimeline(params, {
+        signal: ctx.signal,
+        progress: (p) => rpc.notify(ANALYSIS_PROGRESS, p),
+        log: (level, message) => log(level, message),
+      }, prepareModel, (note) => rpc.notify(TIMELINE_CHECKPOINT, note)),
     );
     queue = job.catch(() => undefined);
     return job;

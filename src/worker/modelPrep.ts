@@ -24,5 +24,5 @@ export async function prepareModel(file: string, opts: PrepareOptions, signal?: 
     if (!t) throw new ModelLensError('not-analyzable', file, `tensor "${name}" needed by the ${spec.family} graph is missing`);
     return readTensorF32(t);
   };
-  return prepareFromSpec(file, summary, spec, weights);
+  return prepareFromSpec(file, summary, spec, weights, opts);
 }

@@ -18,6 +18,8 @@ export interface ModelRequest extends PrepareOptions {
 export interface ModelRun {
   model: PreparedModel;
   session: ort.InferenceSession;
+  /** Weights fed at every run, when the session's graph takes them as inputs (one session, many checkpoints). */
+  weights?: Record<string, ort.Tensor>;
   /** Preallocated output tensors for the current batch size (reused batch after batch). */
   fetches?: { n: number; tensors: Record<string, ort.Tensor> } | undefined;
   /** Set when the provider refused preallocated outputs; runs then let onnxruntime allocate. */
@@ -103,17 +105,42 @@ export async function releaseModels(runs: readonly ModelRun[]): Promise<void> {
 }
 
 /**
- * Preprocesses `batch` for `run` and runs it. `duringRun` is called while onnxruntime works (prefetching
- * the next batch); its time is not counted as inference.
+ * One batch of probe images and its preprocessed input tensors, made once per input size and normalisation:
+ * models that take the same input share it, and a run over many checkpoints keeps it for all of them.
  */
-export async function runModelBatch(run: ModelRun, batch: readonly ProbeImage[], signal: AbortSignal, timing: JobTiming, duringRun?: () => void): Promise<ModelBatchOutput> {
-  const n = batch.length;
+export class BatchInputs {
+  private readonly tensors = new Map<string, Float32Array>();
+
+  constructor(readonly images: readonly ProbeImage[]) {}
+
+  get n(): number {
+    return this.images.length;
+  }
+
+  tensorFor(model: PreparedModel, timing: JobTiming): Float32Array {
+    const key = [...model.inputSize, ...model.mean, ...model.std].join(',');
+    let t = this.tensors.get(key);
+    if (!t) {
+      const tp = performance.now();
+      t = batchTensor(this.images as ProbeImage[], model.inputSize, model.mean, model.std);
+      addTime(timing, 'preprocessMs', tp);
+      this.tensors.set(key, t);
+    }
+    return t;
+  }
+}
+
+/**
+ * Runs one batch through `run`. `duringRun` is called while onnxruntime works (prefetching the next batch);
+ * its time is not counted as inference.
+ */
+export async function runModelBatch(run: ModelRun, batch: BatchInputs, signal: AbortSignal, timing: JobTiming, duringRun?: () => void): Promise<ModelBatchOutput> {
+  const n = batch.n;
   const { model } = run;
-  const tp = performance.now();
-  const input = batchTensor(batch as ProbeImage[], model.inputSize, model.mean, model.std);
-  addTime(timing, 'preprocessMs', tp);
+  const input = batch.tensorFor(model, timing);
   const tInf = performance.now();
-  const pending = runCancellable(run, { [model.inputName]: new (onnxruntime().Tensor)('float32', input, [n, 3, model.inputSize[0], model.inputSize[1]]) }, n, signal);
+  const feeds = { ...run.weights, [model.inputName]: new (onnxruntime().Tensor)('float32', input, [n, 3, model.inputSize[0], model.inputSize[1]]) };
+  const pending = runCancellable(run, feeds, n, signal);
   let overlapped = 0;
   if (duringRun) {
     const td = performance.now();

@@ -1,6 +1,6 @@
 // A model ready for the job loop: the analysis graph plus what the loop needs to feed and read it.
 import type { ModelSummary, VitSpec } from '../model/modelTypes';
-import { buildAnalysisGraph } from '../analysis/graph/vitGraph';
+import { buildAnalysisGraph, type WeightFeed } from '../analysis/graph/vitGraph';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../analysis/probes';
 
 /** Everything the job loop needs about one model; `onnx` is dropped once the session exists. */
@@ -20,11 +20,15 @@ export interface PreparedModel {
   buildMs: number;
   /** ONNX exports without a dynamic batch axis accept only this batch size. */
   fixedBatch?: number;
+  /** With `weightsAsInputs`: the weights the graph takes as inputs (`onnx` then holds the structure only). */
+  weightFeeds?: WeightFeed[];
 }
 
 export interface PrepareOptions {
   variant?: string | undefined;
   heads?: number | undefined;
+  /** Build the graph with its weights as inputs, so one session serves every checkpoint of the architecture. */
+  weightsAsInputs?: boolean | undefined;
 }
 
 /** Warnings about a guessed head count; worded for both the CLI and VS Code, which show the same result. */
@@ -37,8 +41,8 @@ export function headsWarning(summary: ModelSummary): string[] {
 }
 
 /** Builds the analysis graph for a recognized ViT spec; `weights` returns fp32 copies of named tensors. */
-export async function prepareFromSpec(file: string, summary: ModelSummary, spec: VitSpec, weights: (name: string) => Promise<Float32Array>): Promise<PreparedModel> {
-  const graph = await buildAnalysisGraph(spec, weights, { file });
+export async function prepareFromSpec(file: string, summary: ModelSummary, spec: VitSpec, weights: (name: string) => Promise<Float32Array>, opts: PrepareOptions = {}): Promise<PreparedModel> {
+  const graph = await buildAnalysisGraph(spec, weights, { file, ...(opts.weightsAsInputs ? { weightsAsInputs: true } : {}) });
   const patchTokens = (spec.imageSize[0] / spec.patchSize[0]) * (spec.imageSize[1] / spec.patchSize[1]);
   return {
     file,
@@ -53,6 +57,7 @@ export async function prepareFromSpec(file: string, summary: ModelSummary, spec:
     std: spec.std ?? IMAGENET_STD,
     warnings: headsWarning(summary),
     buildMs: graph.buildMs,
+    ...(graph.weightFeeds ? { weightFeeds: graph.weightFeeds } : {}),
   };
 }
 

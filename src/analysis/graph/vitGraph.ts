@@ -17,6 +17,18 @@ export interface AnalysisGraph {
   nodeCount: number;
   /** Milliseconds spent building (weights callback included). */
   buildMs: number;
+  /**
+   * With `weightsAsInputs`: the float tensors that are graph inputs instead of initializers, in input order.
+   * Two checkpoints of one architecture give the same names and shapes, so one session serves both.
+   */
+  weightFeeds?: WeightFeed[];
+}
+
+/** A weight tensor fed to the graph at run time. */
+export interface WeightFeed {
+  name: string;
+  dims: readonly number[];
+  data: Float32Array;
 }
 
 export interface ForwardGraph {
@@ -38,6 +50,11 @@ export interface VitGraphOptions {
    * false gives the literal X Xᵀ.
    */
   centerGram?: boolean;
+  /**
+   * Make every float tensor of more than one element a graph input (returned as `weightFeeds`) instead of an
+   * initializer, so a session built once runs any checkpoint of the same architecture.
+   */
+  weightsAsInputs?: boolean;
 }
 
 type WeightFn = (name: string) => Promise<Float32Array>;
@@ -336,6 +353,7 @@ export async function buildAnalysisGraph(spec: VitSpec, weights: WeightFn, opts:
   );
   addContractOutputs(g, dists, crosses, grams, geo.h);
   checkProtobufLimit(g, file);
+  const weightFeeds = opts.weightsAsInputs ? weightsToInputs(g) : undefined;
   const model = g.toModel(MODEL_META);
   return {
     model,
@@ -343,7 +361,25 @@ export async function buildAnalysisGraph(spec: VitSpec, weights: WeightFn, opts:
     outputNames: { attnDistSum: OUTPUT_ATTN_DIST, klSum: OUTPUT_KL, gram: OUTPUT_GRAM },
     nodeCount: g.nodes.length,
     buildMs: performance.now() - t0,
+    ...(weightFeeds ? { weightFeeds } : {}),
   };
+}
+
+/** Moves the float initializers of more than one element to graph inputs; returns them as feeds. */
+function weightsToInputs(g: OnnxGraphBuilder): WeightFeed[] {
+  const feeds: WeightFeed[] = [];
+  const keep = g.initializers.filter((t) => {
+    const numel = t.dims.reduce((a, b) => a * b, 1);
+    if (t.dataType !== OnnxDataType.FLOAT || numel <= 1) return true;
+    // raw_data is little-endian, as on every platform onnxruntime-node ships for; the view shares its bytes.
+    const data = t.raw.byteOffset % 4 === 0 ? new Float32Array(t.raw.buffer, t.raw.byteOffset, numel) : new Float32Array(t.raw.slice().buffer);
+    feeds.push({ name: t.name, dims: t.dims, data });
+    g.input(t.name, OnnxDataType.FLOAT, t.dims);
+    return false;
+  });
+  g.initializers.length = 0;
+  g.initializers.push(...keep);
+  return feeds;
 }
 
 /** The same forward pass with the raw attention maps and block outputs as outputs (tests, debugging). */
