@@ -7,6 +7,7 @@
 // GEMM rate (onnxruntime and torch, the model's MLP shape) so the inference rate can be read against it.
 // Options: --runs N (3) --probes N (32) --batch B (16) --no-torch --torch-threads N (default: cores)
 //          --no-install (never apt-get) --profile (also print onnxruntime's per-operator profile of one batch)
+// Then the attention view's latencies on the same model (bench/attentionRun.ts); --attention runs only those.
 import { build } from 'esbuild';
 import { spawn, spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
@@ -24,9 +25,10 @@ const cores = availableParallelism();
 const torchThreads = Number(opt('--torch-threads', String(cores)));
 
 await build({
-  entryPoints: ['bench/benchRun.ts', 'bench/profileRun.ts'], outdir: 'out/bench', bundle: true, platform: 'node', format: 'cjs',
+  entryPoints: ['bench/benchRun.ts', 'bench/profileRun.ts', 'bench/attentionRun.ts'], outdir: 'out/bench', bundle: true, platform: 'node', format: 'cjs',
   target: 'es2022', external: ['onnxruntime-node'], logLevel: 'warning',
 });
+const attentionOnly = argv.includes('--attention');
 
 // Same process settings as the forked worker (src/runtime/workerClient.ts WORKER_ENV / WORKER_EXEC_ARGV).
 const workerEnv = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' };
@@ -49,7 +51,7 @@ function timed(cmd, args, env) {
 }
 
 const python = '/usr/bin/python3';
-let haveTorch = !argv.includes('--no-torch') && existsSync(python) && spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+let haveTorch = !attentionOnly && !argv.includes('--no-torch') && existsSync(python) && spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 
 /** Which BLAS the reference torch loads (read from its /proc/self/maps) and its GEMM rate on the MLP shape. */
 function torchBlas() {
@@ -76,12 +78,13 @@ const gemmOrt = () => new Promise((resolve, reject) => {
   p.stdout.on('data', (d) => (out += d));
   p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()).gemmGflops) : reject(new Error(`gemm probe exited ${code}`))));
 });
-const gemmBefore = await gemmOrt();
+const gemmBefore = attentionOnly ? 0 : await gemmOrt();
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+if (!attentionOnly) {
 console.log(`ViT-B/16 random weights, ${probes} synthetic probes at 224 px, batch ${batch}, CPU (${cores} cores), ${runs} run(s) each`);
 console.log(`load average at start: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
 const ours = [];
@@ -127,3 +130,11 @@ if (argv.includes('--profile')) {
   console.log('|---|---|---|---|---|');
   for (const o of p.ops) if (o.share >= 0.001) console.log(`| ${o.op} | ${o.nodes} | ${o.ms.toFixed(1)} | ${(100 * o.share).toFixed(1)}% | ${o.gflops ? o.gflops.toFixed(0) : ''} |`);
 }
+}
+
+// The attention view on the same ViT-B/16: warm-session first map of a new image, cached switches.
+const att = await timed(process.execPath, ['--expose-gc', 'out/bench/attentionRun.js'], workerEnv);
+console.log('');
+console.log(`Attention view (ViT-B/16, CPU): session build ${(att.sessionMs / 1000).toFixed(1)} s; first map of a new image on the warm session ` +
+  `median ${att.firstMapWarmMs.toFixed(0)} ms (max ${att.firstMapWarmMaxMs.toFixed(0)} ms, target < 2000); head/layer/query switch of a fetched image ` +
+  `median ${att.cachedSwitchMs.toFixed(1)} ms (max ${att.cachedSwitchMaxMs.toFixed(1)} ms, target < 100); rollout through 12 layers ${att.rollout12Ms.toFixed(0)} ms`);

@@ -43,6 +43,8 @@ export interface MetricChartOptions {
   /** Fig. 2 draws the layer mean as a line, Fig. 3 as large dots. */
   meanStyle: 'line' | 'dots';
   theme: ChartTheme;
+  /** A click on a head's dot (series index, 1-based layer and head): the drill-down into attention maps. */
+  onHead?: (series: number, layer: number, head: number) => void;
 }
 
 /** Options of a heatmap. */
@@ -56,6 +58,32 @@ export interface MatrixChartOptions {
   min: number;
   max: number;
   theme: ChartTheme;
+  /** A click on a cell (1-based row and column). */
+  onCell?: (row: number, col: number) => void;
+}
+
+/** Chart.js click/hover handlers that report the clicked element's raw point; the cursor says it is clickable. */
+function clickHandlers<T>(pick: (raw: unknown, dataset: Record<string, unknown>) => T | undefined, onPick: ((v: T) => void) | undefined): Record<string, unknown> {
+  if (!onPick) return {};
+  type Hit = { datasetIndex: number; index: number };
+  type ChartLike = { data: { datasets: Array<Record<string, unknown> & { data: unknown[] }> }; canvas: HTMLCanvasElement };
+  const first = (els: Hit[], chart: ChartLike): T | undefined => {
+    for (const e of els) {
+      const ds = chart.data.datasets[e.datasetIndex];
+      const v = ds ? pick(ds.data[e.index], ds) : undefined;
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  };
+  return {
+    onClick: (_e: unknown, els: Hit[], chart: ChartLike) => {
+      const v = first(els, chart);
+      if (v !== undefined) onPick(v);
+    },
+    onHover: (_e: unknown, els: Hit[], chart: ChartLike) => {
+      chart.canvas.style.cursor = first(els, chart) !== undefined ? 'pointer' : 'default';
+    },
+  };
 }
 
 /** Marks which dataset holds what, so tests and tooltips can tell heads from means. */
@@ -219,6 +247,10 @@ export function metricChartConfig(o: MetricChartOptions): ChartConfiguration {
       maintainAspectRatio: false,
       devicePixelRatio: Math.max(2, typeof window !== 'undefined' ? window.devicePixelRatio || 1 : 1),
       interaction: { mode: 'nearest', intersect: true },
+      ...clickHandlers<{ series: number; layer: number; head: number }>(
+        (raw, ds) => (ds['mlRole'] === 'heads' && typeof raw === 'object' && raw !== null && 'head' in raw ? { series: ds['mlSeries'] as number, layer: (raw as HeadPoint).layer, head: (raw as HeadPoint).head } : undefined),
+        o.onHead ? (v) => o.onHead!(v.series, v.layer, v.head) : undefined,
+      ),
       layout: { padding: { top: 4, right: 12 } },
       scales: {
         x: layerAxis(theme, layers, 'Layer'),
@@ -298,6 +330,7 @@ export function matrixChartConfig(o: MatrixChartOptions): ChartConfiguration {
       aspectRatio: Math.min(2.5, Math.max(0.6, (cols / Math.max(1, rows)) * 1.18)),
       devicePixelRatio: Math.max(2, typeof window !== 'undefined' ? window.devicePixelRatio || 1 : 1),
       layout: { padding: { top: 6, right: SCALE_BAR_SPACE, left: 2 } },
+      ...clickHandlers<MatrixCell>((raw) => (typeof raw === 'object' && raw !== null && 'v' in raw ? (raw as MatrixCell) : undefined), o.onCell ? (c) => o.onCell!(c.y, c.x) : undefined),
       scales: {
         x: { ...layerAxis(theme, cols, o.xTitle), grid: { display: false }, position: 'bottom' },
         y: { ...layerAxis(theme, rows, o.yTitle, true), grid: { display: false } },

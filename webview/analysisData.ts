@@ -222,3 +222,10 @@ export function suggestedMax(values: number[]): number | undefined {
   const m = Math.max(...f);
   return m > 0 ? m * 1.05 : undefined;
 }
+
+/** What a click on CKA cell (row, col) shows: the value, the batches behind it and both layers' per-layer metrics (1-based). */
+export function ckaCellText(matrix: number[][], batches: number, ad: MetricBlock, hd: MetricBlock, row: number, col: number): string {
+  const v = matrix[row - 1]?.[col - 1];
+  const layer = (l: number): string => `attention distance ${formatValue(ad.perLayer[l - 1], 1)} px, head diversity ${formatValue(hd.perLayer[l - 1], 3)} nats`;
+  return `Layer ${row} × layer ${col}: CKA ${formatValue(v, 3)} over ${batches} batch${batches === 1 ? '' : 'es'}. Layer ${row}: ${layer(row)}. Layer ${col}: ${layer(col)}.`;
+}

@@ -87,6 +87,7 @@ function startWebview(api: VsCodeApi): void {
       const res = await rpc.request<ExportResponse>(M.export, req);
       return res.saved && res.path ? `Saved ${res.path}` : '';
     },
+    openAttention: (model, layer, head) => rpc.notify(M.openAttention, { model, layer, head }),
   };
   const view = new AnalysisView(rootElement(), bridge);
   const persist = (): void => {

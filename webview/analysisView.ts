@@ -6,6 +6,7 @@ import type { Chart } from 'chart.js' with { 'resolution-mode': 'import' };
 import type { AnalysisProgress, AnalysisResult, AnalysisViewState, ChartId, CsvMetric, ExportRequest, ModelSummary } from '../src/protocol/analysisViewProtocol';
 import { chartPng, createChart, matrixChartConfig, metricChartConfig, type MetricSeries } from './analysisCharts';
 import {
+  ckaCellText,
   collectWarnings,
   deviceText,
   formatMs,
@@ -28,6 +29,8 @@ export interface ViewBridge {
   showLog(): void;
   /** Saves an export; resolves with a short status line ("" when the user cancelled). */
   save(req: ExportRequest, result: AnalysisResult): Promise<string>;
+  /** Opens the attention maps of model `model` (0 = A) at a 0-based layer and head (webview only). */
+  openAttention?(model: number, layer: number, head: number): void;
 }
 
 type Child = Node | string | null | undefined | false;
@@ -360,6 +363,7 @@ export class AnalysisView {
       { class: 'ml-section', attrs: { id: spec.id } },
       this.sectionHead(spec.title, [this.tableToggle(spec.id, tables), this.csvButton(spec.metric), this.pngButton(spec.id)]),
       el('p', { class: 'ml-note' }, spec.note),
+      this.bridge.openAttention ? el('p', { class: 'ml-note ml-drill' }, "Click a head's dot to see its attention maps on the probe images.") : null,
       wrap,
       tables,
     );
@@ -367,7 +371,9 @@ export class AnalysisView {
     pending.push(() => {
       // The exported PNG names the models, since its legend only says A and B.
       const title = series.length > 1 ? `${spec.title} — A: ${series[0]!.label} · B: ${series[1]!.label}` : `${spec.title} — ${series[0]!.label}`;
-      this.charts.set(spec.id, createChart(canvas, metricChartConfig({ title, yTitle: spec.yTitle, unit: spec.unit, digits: spec.digits, series, meanStyle: spec.meanStyle, theme: this.theme })));
+      const open = this.bridge.openAttention?.bind(this.bridge);
+      const onHead = open ? (s: number, layer: number, head: number): void => open(s, layer - 1, head - 1) : undefined;
+      this.charts.set(spec.id, createChart(canvas, metricChartConfig({ title, yTitle: spec.yTitle, unit: spec.unit, digits: spec.digits, series, meanStyle: spec.meanStyle, theme: this.theme, ...(onHead ? { onHead } : {}) })));
     });
   }
 
@@ -416,13 +422,15 @@ export class AnalysisView {
     return el('div', {}, el('div', { class: 'ml-actions' }, button('Copy table', () => void this.copy(table), { title: 'Copy as tab-separated values' })), table);
   }
 
-  private heatmap(id: ChartId, title: string, heading: Node | string, matrix: number[][], xTitle: string, yTitle: string, pending: (() => void)[], sub?: string): HTMLElement {
+  private heatmap(id: ChartId, title: string, heading: Node | string, matrix: number[][], xTitle: string, yTitle: string, pending: (() => void)[], sub?: string, detail?: (row: number, col: number) => string): HTMLElement {
     const mean = offDiagonalMean(matrix);
     const cols = matrixCols(matrix);
     const aria = `${title}: ${matrix.length}×${matrixCols(matrix)} heatmap on a fixed 0 to 1 colour scale${mean !== null && matrix.length === matrixCols(matrix) ? `, mean off-diagonal ${mean.toFixed(3)}` : ''}. The table view lists every value.`;
     const [wrap, canvas] = this.canvasFor(id, aria);
+    const detailEl = detail ? el('p', { class: 'ml-heat-sub ml-cka-detail', attrs: { 'aria-live': 'polite', 'data-chart-detail': id } }, 'Click a cell for both layers\' values.') : null;
+    const onCell = detail && detailEl ? (row: number, col: number): void => void (detailEl.textContent = detail(row, col)) : undefined;
     pending.push(() => {
-      this.charts.set(id, createChart(canvas, matrixChartConfig({ title, matrix, xTitle, yTitle, valueLabel: 'CKA', min: 0, max: 1, theme: this.theme })));
+      this.charts.set(id, createChart(canvas, matrixChartConfig({ title, matrix, xTitle, yTitle, valueLabel: 'CKA', min: 0, max: 1, theme: this.theme, ...(onCell ? { onCell } : {}) })));
     });
     // A wide cross-model matrix (e.g. 12 vs 24 layers) gets more room so its cells stay legible.
     const wide = cols > matrix.length * 1.3;
@@ -432,6 +440,7 @@ export class AnalysisView {
       el('h3', {}, heading, el('span', { class: 'ml-actions' }, this.pngButton(id))),
       sub ? el('p', { class: 'ml-heat-sub' }, sub) : null,
       wrap,
+      detailEl,
     );
     // Small models (2-4 layers) would get huge cells; cap a cell near 64 px (axes and scale need ~170 px).
     wrap.style.maxWidth = `${Math.max(300, Math.min(wide ? 900 : 560, cols * 64 + 170))}px`;
@@ -454,12 +463,12 @@ export class AnalysisView {
     if (c) headA.append(swatch(this.theme.series[0]));
     headA.append(`${c ? 'A: ' : ''}${labels[0]}`);
     const subOf = (m: number | null): string => `Mean off-diagonal CKA ${m !== null ? m.toFixed(3) : '—'}`;
-    grid.append(this.heatmap('cka', c ? `CKA, ${labels[0]}` : 'Layer-by-layer CKA', headA, r.cka.matrix, 'Layer', 'Layer', pending, subOf(meanA)));
+    grid.append(this.heatmap('cka', c ? `CKA, ${labels[0]}` : 'Layer-by-layer CKA', headA, r.cka.matrix, 'Layer', 'Layer', pending, subOf(meanA), (row, col) => ckaCellText(r.cka.matrix, r.cka.batches, r.attentionDistance, r.headDiversity, row, col)));
     const tables = el('div', { class: 'ml-table-wrap' }, this.matrixTable(r.cka.matrix, `CKA between layers${c ? ` — ${labels[0]}` : ''}: rows and columns are layers.`, 'Layer', 'Layer'));
     if (c) {
       const meanB = offDiagonalMean(c.cka.matrix);
       const headB = el('span', {}, swatch(this.theme.series[1]), `B: ${labels[1]}`);
-      grid.append(this.heatmap('cka-b', `CKA, ${labels[1]}`, headB, c.cka.matrix, 'Layer', 'Layer', pending, subOf(meanB)));
+      grid.append(this.heatmap('cka-b', `CKA, ${labels[1]}`, headB, c.cka.matrix, 'Layer', 'Layer', pending, subOf(meanB), (row, col) => ckaCellText(c.cka.matrix, c.cka.batches, c.attentionDistance, c.headDiversity, row, col)));
       tables.append(this.matrixTable(c.cka.matrix, `CKA between layers — ${labels[1]}: rows and columns are layers.`, 'Layer', 'Layer'));
     }
     const note = `Linear CKA between the outputs of every pair of transformer blocks (all tokens), minibatch unbiased estimator over ${r.cka.batches} batch${r.cka.batches === 1 ? '' : 'es'}. 1 = same representation up to rotation and scale; fixed colour scale 0–1. High values everywhere = layers represent the input alike.`;

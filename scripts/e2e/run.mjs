@@ -4,7 +4,7 @@
 //   3. esbuild test/e2e/*.e2e.ts -> out/e2e/, test/vscode/suite -> out/vscode-tests/index.js
 //   4. node --test: packaging, extension-host suite (trusted + Restricted Mode), UI journeys
 //   5. ends every process the run started (code-server groups, Chromium), even after a crash
-// Options: --only packaging|extensionHost|journeys (repeatable), --no-package (reuse the last VSIX).
+// Options: --only packaging|extensionHost|journeys|attention (repeatable), --no-package (reuse the last VSIX).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -61,7 +61,7 @@ await stage('bundle tests', async () => {
 // 4. run them, one file at a time, each with its own code-server and Chromium (start from an empty
 //    screenshot folder: pictures of an earlier run would mislead)
 rmSync(join(root, 'test-results', 'e2e'), { recursive: true, force: true });
-const order = ['packaging', 'extensionHost', 'journeys'];
+const order = ['packaging', 'extensionHost', 'journeys', 'attention'];
 const files = order.filter((n) => only.length === 0 || only.includes(n)).map((n) => join(root, 'out', 'e2e', `${n}.e2e.js`)).filter((f) => existsSync(f));
 const env = { ...process.env, MODEL_LENS_E2E_CODE_SERVER: entry, MODEL_LENS_E2E_VSIX: vsix, MODEL_LENS_E2E_RUN_ID: runId };
 const t0 = Date.now();

@@ -11,6 +11,7 @@ import {
   type ChartId,
   type CsvMetric,
   type ExportRequest,
+  type OpenAttentionParams,
 } from '../protocol/analysisViewProtocol';
 
 /** Notifications a view may send (all carry empty params). */
@@ -20,6 +21,7 @@ const VIEW_NOTES: ReadonlySet<string> = new Set([M.ready, M.cancel, M.rerun, M.s
 export type ValidViewMessage =
   | { kind: 'note'; method: typeof M.ready | typeof M.cancel | typeof M.rerun | typeof M.showLog; params: Record<string, never> }
   | { kind: 'note'; method: typeof CANCEL_METHOD; params: { id: number } }
+  | { kind: 'note'; method: typeof M.openAttention; params: OpenAttentionParams }
   | { kind: 'req'; id: number; method: typeof M.export; params: ExportRequest }
   | { kind: 'res'; id: number; ok: boolean; result?: unknown; error?: { code: string; message: string } };
 
@@ -96,6 +98,12 @@ export function validateViewMessage(raw: unknown): Validation {
     if (method === CANCEL_METHOD) {
       if (!isObj(params) || !isId(params['id'])) return { ok: false, reason: '$/cancel needs a numeric id' };
       return { ok: true, message: { kind: 'note', method: CANCEL_METHOD, params: { id: params['id'] } } };
+    }
+    if (method === M.openAttention) {
+      const ok = isObj(params) && !onlyKeys(params, ['model', 'layer', 'head']) && [params['model'], params['layer'], params['head']].every((v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 100_000) && (params['model'] as number) <= 1;
+      if (!ok) return { ok: false, reason: `${M.openAttention} needs {model: 0|1, layer, head} (integers >= 0)` };
+      const p = params as unknown as OpenAttentionParams;
+      return { ok: true, message: { kind: 'note', method: M.openAttention, params: { model: p.model, layer: p.layer, head: p.head } } };
     }
     if (!VIEW_NOTES.has(method)) return { ok: false, reason: `unknown notification ${JSON.stringify(method).slice(0, 80)}` };
     if (!isObj(params) || Object.keys(params).length > 0) return { ok: false, reason: `${method} takes no params` };

@@ -12,6 +12,7 @@ import {
   type ChartId,
   type ExportRequest,
   type ExportResponse,
+  type OpenAttentionParams,
   type RenderPngResponse,
 } from '../protocol/analysisViewProtocol';
 import type { AnalysisResult } from '../analysis/resultSchema';
@@ -205,6 +206,13 @@ export class AnalysisPanel {
     rpc.onNotification(M.cancel, () => this.actions.cancel(this.key));
     rpc.onNotification(M.rerun, () => this.actions.rerun(this.files, this.variants));
     rpc.onNotification(M.showLog, () => this.actions.showLog());
+    rpc.onNotification(M.openAttention, (params) => {
+      const p = params as OpenAttentionParams;
+      const file = this.files[p.model];
+      if (file === undefined) return;
+      const variant = this.variants[p.model] ?? undefined;
+      void vscode.commands.executeCommand('modelLens.showAttention', { file, ...(variant ? { variant } : {}), layer: p.layer, head: p.head });
+    });
     rpc.handle(M.export, async (params) => {
       const res = await this.saveExport(params as ExportRequest);
       if (res.saved && res.path) void vscode.window.showInformationMessage(`Model Lens: exported ${basename(res.path)}`);

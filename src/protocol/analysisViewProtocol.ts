@@ -24,7 +24,16 @@ export const ANALYSIS_VIEW_METHODS = {
   export: 'analysisView/export',
   /** host→view request: the PNG of one chart, for the Export Analysis command (params: {chart: ChartId} → {dataUrl}). */
   renderPng: 'analysisView/renderPng',
+  /** view→host note: a head's dot was clicked; open its attention maps (params: OpenAttentionParams). */
+  openAttention: 'analysisView/openAttention',
 } as const;
+
+/** A drill-down from a chart: model 0 = A, 1 = B; layer and head 0-based. */
+export interface OpenAttentionParams {
+  model: number;
+  layer: number;
+  head: number;
+}
 
 /** Metric names that can be exported as CSV. */
 export type CsvMetric = 'attentionDistance' | 'headDiversity' | 'cka' | 'crossCka';

@@ -57,8 +57,9 @@ const FONT: Readonly<Record<string, string>> = {
   g: '000111101111001', h: '100111101101101', i: '010000010010010', k: '100101110101101', l: '110010010010111', m: '000111111101101',
   n: '000110101101101', o: '000111101101111', p: '000111101111100', q: '000111101111001', r: '000111100100100', s: '000111110011111',
   t: '010111010010011', u: '000101101101111', v: '000101101101010', w: '000101101111111', x: '000101010101101', y: '000101111001111',
-  z: '000111011110111', A: '010101111101101', C: '111100100100111', D: '110101101101110', H: '101101111101101', L: '100100100100111',
+  z: '000111011110111', j: '001000001001110', _: '000000000000111', '+': '000010111010000', '=': '000111000111000', '[': '110100100100110', ']': '011001001001011', '#': '101111101111101', A: '010101111101101', C: '111100100100111', D: '110101101101110', H: '101101111101101', L: '100100100100111',
   R: '110101110101101', S: '111100111001111', Q: '111101101111011', P: '111101111100100', E: '111100110100111', N: '101111111111101',
+  '?': '111001011000010',
 };
 
 const GAP = 6;
@@ -72,7 +73,7 @@ function textWidth(s: string): number {
 function drawText(out: Picture, s: string, x0: number, y0: number, rgb: readonly [number, number, number]): void {
   let x = x0;
   for (const ch of s) {
-    const glyph = FONT[ch] ?? FONT[ch.toLowerCase()] ?? '111101101101111';
+    const glyph = FONT[ch] ?? FONT[ch.toLowerCase()] ?? FONT['?']!;
     for (let gy = 0; gy < 5; gy++) {
       for (let gx = 0; gx < 3; gx++) {
         if (glyph[gy * 3 + gx] !== '1') continue;
@@ -99,20 +100,27 @@ export function tileScale(width: number, height: number): number {
   return Math.max(1, Math.ceil(160 / Math.max(1, Math.min(width, height))));
 }
 
-/** Pixels of one tile at scale 1: image blended with the heat map (each row scaled to its own maximum). */
+/**
+ * Pixels of one tile at scale 1: the image blended with the heat map, each row scaled to its own maximum.
+ * The blend weight is opacity·(0.25 + 0.75·v), so patches the head ignores stay readable as the image and
+ * the attended ones carry the colour.
+ */
 export function heatTile(spec: Pick<PictureSpec, 'rgb' | 'width' | 'height' | 'grid' | 'opacity'>, row: ArrayLike<number>): Uint8ClampedArray {
   const { rgb, width: w, height: h, grid: [gh, gw] } = spec;
   const alpha = Math.max(0, Math.min(1, spec.opacity));
   let max = 0;
   for (let j = 0; j < row.length; j++) max = Math.max(max, row[j]!);
   const colors = Array.from({ length: gh * gw }, (_, j) => viridis(max > 0 ? row[j]! / max : 0));
+  const weights = Array.from({ length: gh * gw }, (_, j) => 0.25 + 0.75 * (max > 0 ? Math.max(0, row[j]!) / max : 0));
   const out = new Uint8ClampedArray(w * h * 4);
   for (let y = 0; y < h; y++) {
     const pr = Math.min(gh - 1, Math.floor((y * gh) / h));
     for (let x = 0; x < w; x++) {
-      const c = colors[pr * gw + Math.min(gw - 1, Math.floor((x * gw) / w))]!;
+      const j = pr * gw + Math.min(gw - 1, Math.floor((x * gw) / w));
+      const c = colors[j]!;
+      const a = alpha * weights[j]!;
       const i = y * w + x;
-      for (let k = 0; k < 3; k++) out[i * 4 + k] = Math.round((1 - alpha) * rgb[i * 3 + k]! + alpha * c[k]!);
+      for (let k = 0; k < 3; k++) out[i * 4 + k] = Math.round((1 - a) * rgb[i * 3 + k]! + a * c[k]!);
       out[i * 4 + 3] = 255;
     }
   }

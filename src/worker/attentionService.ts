@@ -17,6 +17,7 @@ import { openCheckpoint } from '../formats/openCheckpoint';
 import { readTensorF32 } from '../formats/tensorData';
 import { recognize } from '../model/recognize';
 import { attachSidecarConfig } from '../model/sidecarConfig';
+import type { VitSpec } from '../model/modelTypes';
 import type { AttentionImageRef, AttentionMapParams, AttentionMapResult, AttentionProbesParams, AttentionProbesResult } from '../protocol/workerProtocol';
 import { createSession } from './devices';
 import { onnxruntime } from './ortRuntime';
@@ -26,7 +27,7 @@ const IMAGE_CACHE = 4;
 /** A warm attention session is released after this long unused (it holds a copy of the weights). */
 const IDLE_RELEASE_MS = 10 * 60 * 1000;
 
-interface AttentionModel {
+export interface AttentionModel {
   key: string;
   file: string;
   family: string;
@@ -110,12 +111,17 @@ async function loadModel(p: AttentionMapParams, key: string): Promise<AttentionM
   const { summary, spec } = recognize(ckpt, p.heads !== undefined ? { headsOverride: p.heads } : undefined);
   if (!spec) throw new ModelLensError('not-analyzable', file, summary.notAnalyzable ?? `not a recognized ViT (family ${summary.family})`);
   const byName = new Map<string, TensorInfo>(ckpt.tensors.map((t) => [t.name, t]));
-  const graph = await buildAttentionGraph(spec, async (name) => {
+  return modelFromSpec(key, file, spec, async (name) => {
     const t = byName.get(name);
     if (!t) throw new ModelLensError('not-analyzable', file, `tensor "${name}" needed by the ${spec.family} graph is missing`);
     return readTensorF32(t);
-  }, { file });
-  const created = await createSession(graph.model, p.device);
+  }, p.device);
+}
+
+/** A warm attention model from a recognized spec (the checkpoint path above, or the benchmark's random ViT). */
+export async function modelFromSpec(key: string, file: string, spec: VitSpec, weights: (name: string) => Promise<Float32Array>, device: DeviceName): Promise<AttentionModel> {
+  const graph = await buildAttentionGraph(spec, weights, { file });
+  const created = await createSession(graph.model, device);
   return {
     key, file, family: spec.family, session: created.session, device: created.device.used, inputName: graph.inputName, probNames: graph.probNames,
     inputSize: spec.imageSize, mean: spec.mean ?? IMAGENET_MEAN, std: spec.std ?? IMAGENET_STD, patchSize: spec.patchSize, grid: graph.grid,
@@ -123,8 +129,14 @@ async function loadModel(p: AttentionMapParams, key: string): Promise<AttentionM
   };
 }
 
+/** How the service gets a model for a request (tests and the benchmark pass their own). */
+export type AttentionLoader = (p: AttentionMapParams, key: string) => Promise<AttentionModel>;
+
 export class AttentionService {
   private model: AttentionModel | undefined;
+
+  constructor(private readonly load: AttentionLoader = loadModel) {}
+
   private readonly images = new Map<string, ImageProbs>();
   private chain: Promise<unknown> = Promise.resolve();
   private idle: NodeJS.Timeout | undefined;
@@ -140,7 +152,7 @@ export class AttentionService {
     const key = modelKey(p);
     if (this.model?.key === key) return this.model;
     await this.release();
-    this.model = await loadModel(p, key);
+    this.model = await this.load(p, key);
     return this.model;
   }
 
