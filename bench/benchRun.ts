@@ -5,6 +5,8 @@ import { runAnalysis } from '../src/worker/analysisJob';
 import { prepareFromSpec } from '../src/worker/preparedModel';
 import { gemmPeakGflops } from './gemmPeak';
 import { randomVit, vitFlopsPerImage } from './vitB';
+import { randomSwinT, swinFlopsPerImage } from './swinT';
+import { prepareFromSwinSpec } from '../src/worker/swinPrep';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(name);
@@ -34,17 +36,19 @@ async function main(): Promise<void> {
   }
   const probes = arg('--probes', 32);
   const batch = arg('--batch', 16);
-  const vit = randomVit();
   const controller = new AbortController();
-  const result = await runAnalysis(
-    { file: 'random-vit-b16', limit: probes, batchSize: batch, device: 'cpu' },
-    { signal: controller.signal, progress: () => undefined, log: () => undefined },
-    () => prepareFromSpec('random-vit-b16', vit.summary, vit.spec, vit.weights),
-  );
-  const flops = vitFlopsPerImage(vit.spec) * result.probe.count;
+  const hooks = { signal: controller.signal, progress: (): void => undefined, log: (): void => undefined };
+  // `--model swin-t`: the Swin-T of bench/swinT.ts instead of ViT-B/16 (same job loop, same probes).
+  const swin = process.argv.includes('swin-t') ? randomSwinT() : undefined;
+  const vit = swin ? undefined : randomVit();
+  const result = swin
+    ? await runAnalysis({ file: 'random-swin-t', limit: probes, batchSize: batch, device: 'cpu' }, hooks, () => prepareFromSwinSpec('random-swin-t', swin.summary, swin.spec, swin.weights))
+    : await runAnalysis({ file: 'random-vit-b16', limit: probes, batchSize: batch, device: 'cpu' }, hooks, () => prepareFromSpec('random-vit-b16', vit!.summary, vit!.spec, vit!.weights));
+  const flops = (swin ? swinFlopsPerImage(swin.spec) : vitFlopsPerImage(vit!.spec)) * result.probe.count;
   process.stdout.write(JSON.stringify({
     images: result.probe.count,
-    params: vit.params,
+    params: swin ? swin.params : vit!.params,
+    gflopPerImage: flops / result.probe.count / 1e9,
     device: result.device,
     timing: result.timing,
     imagesPerSecond: result.probe.count / (result.timing.inferenceMs / 1000),

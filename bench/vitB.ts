@@ -56,15 +56,7 @@ export function randomVit(opts: { layers?: number; dim?: number; heads?: number;
     if (s.kind === 'ones') out.fill(1);
     if (s.kind !== 'rand') return out;
     // xorshift32 seeded by the name; uniform with the given std (default 0.02, timm's init scale).
-    let x = seed * 2654435761;
-    for (let i = 0; i < name.length; i++) x = Math.imul(x ^ name.charCodeAt(i), 16777619);
-    x = (x >>> 0) || 1;
-    const half = (opts.std ?? 0.02) * Math.sqrt(3);
-    const a = (2 * half) / 4294967296;
-    for (let i = 0; i < out.length; i++) {
-      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-      out[i] = (x >>> 0) * a - half;
-    }
+    fillUniform(out, nameState(seed, name), opts.std ?? 0.02);
     return out;
   };
   const summary: ModelSummary = {
@@ -82,4 +74,22 @@ export function vitFlopsPerImage(spec: VitSpec): number {
   const d = spec.dim;
   const perLayer = 2 * t * d * 3 * d + 2 * 2 * t * t * d + 2 * t * d * d + 2 * 2 * t * d * spec.mlpDim;
   return spec.layers * perLayer + 2 * n * d * spec.inChans * spec.patchSize[0] * spec.patchSize[1];
+}
+
+/** Fills `out` with xorshift32 uniform values of standard deviation `std`, from a non-zero 32-bit state. */
+export function fillUniform(out: Float32Array, state: number, std: number): void {
+  let x = state;
+  const half = std * Math.sqrt(3);
+  const a = (2 * half) / 4294967296;
+  for (let i = 0; i < out.length; i++) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    out[i] = (x >>> 0) * a - half;
+  }
+}
+
+/** A deterministic 32-bit state from a seed and a tensor name. */
+export function nameState(seed: number, name: string): number {
+  let x = seed * 2654435761;
+  for (let i = 0; i < name.length; i++) x = Math.imul(x ^ name.charCodeAt(i), 16777619);
+  return (x >>> 0) || 1;
 }

@@ -5,7 +5,7 @@
 // checks which BLAS torch actually loads, installs Debian's OpenBLAS when it finds the reference BLAS and
 // may (root, apt), and prints no ratio against a reference-BLAS torch. It also measures this machine's
 // GEMM rate (onnxruntime and torch, the model's MLP shape) so the inference rate can be read against it.
-// Options: --runs N (3) --probes N (32) --batch B (16) --no-torch --torch-threads N (default: cores)
+// Options: --runs N (3) --probes N (32) --batch B (16) --no-torch --torch-threads N (default: cores) --no-swin
 //          --no-install (never apt-get) --profile (also print onnxruntime's per-operator profile of one batch)
 // Then the attention view's latencies on the same model (bench/attentionRun.ts); --attention runs only those.
 import { build } from 'esbuild';
@@ -118,6 +118,19 @@ if (haveTorch) {
   }
 } else {
   console.log('PyTorch reference skipped (no /usr/bin/python3 with torch, or --no-torch).');
+}
+if (!argv.includes('--no-swin')) {
+  // Swin-T (random weights, window 7, 224 px) through the same job loop: inference time per GFLOP against ViT-B's.
+  const swin = [];
+  for (let i = 0; i < runs; i++) {
+    const r = await timed(process.execPath, ['--expose-gc', 'out/bench/benchRun.js', '--model', 'swin-t', '--probes', String(probes), '--batch', String(batch)], workerEnv);
+    swin.push(r);
+    console.log(`  swin-t     run ${i + 1}: ${r.wallS.toFixed(1)} s wall, ${r.cpuS.toFixed(1)} s CPU, ${r.imagesPerSecond.toFixed(2)} img/s, ${r.gflopPerSecond.toFixed(1)} GFLOP/s (inference), peak RSS ${r.peakRssMb.toFixed(0)} MB`);
+  }
+  const sRate = median(swin.map((r) => r.gflopPerSecond));
+  const vRate = median(ours.map((r) => r.gflopPerSecond));
+  console.log(`Swin-T      median ${median(swin.map((r) => r.wallS)).toFixed(1)} s process start → result; ${swin[0].gflopPerImage.toFixed(2)} GFLOP/image (ViT-B/16: ${ours[0].gflopPerImage.toFixed(2)}); ` +
+    `${sRate.toFixed(1)} GFLOP/s during inference vs ViT-B ${vRate.toFixed(1)}: ${(vRate / sRate).toFixed(2)}× ViT-B's time per GFLOP (target ≤ 1.5×); peak RSS ${median(swin.map((r) => r.peakRssMb)).toFixed(0)} MB`);
 }
 console.log(`load average at end: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
 if (argv.includes('--profile')) {

@@ -123,7 +123,8 @@ function human(n: number): string {
 
 function modelLine(m: ModelSummary): string {
   const parts: string[] = [m.family];
-  if (m.layers !== null) parts.push(`${m.layers} layers × ${m.heads ?? '?'} heads${m.headsSource === 'dim/64' ? ' (assumed dim/64)' : ''}`);
+  if (m.stages?.length) parts.push(`${m.layers} layers in ${m.stages.length} stages (layers×heads ${m.stages.map((s) => `${s.layers}×${s.heads}`).join(', ')}; window ${m.stages.map((s) => s.window).join('/')})`);
+  else if (m.layers !== null) parts.push(`${m.layers} layers × ${m.heads ?? '?'} heads${m.headsSource === 'dim/64' ? ' (assumed dim/64)' : ''}`);
   if (m.dim !== null) parts.push(`dim ${m.dim}`);
   if (m.patchSize) parts.push(`patch ${m.patchSize.join('×')}`);
   if (m.imageSize) parts.push(`${m.imageSize.join('×')} px`);

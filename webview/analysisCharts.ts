@@ -1,7 +1,7 @@
 // The paper's three charts on chart.js: per-head dots with per-layer means (Fig. 2 and 3 style) and a
 // layer×layer CKA heatmap with a colour scale (Fig. 4 style). Only the controllers used are registered.
 import type { Chart, ChartConfiguration, Plugin, TooltipItem } from 'chart.js' with { 'resolution-mode': 'import' };
-import type { MetricBlock } from '../src/protocol/analysisViewProtocol';
+import type { MetricBlock, StageSummary } from '../src/protocol/analysisViewProtocol';
 import { headPoints, layerPoints, matrixCells, scaleColor, suggestedMax, viridis, type HeadPoint, type LayerPoint, type MatrixCell } from './analysisData';
 import { matrixCols } from '../src/protocol/analysisExport';
 import { withAlpha, type ChartTheme } from './analysisTheme';
@@ -30,6 +30,8 @@ export interface MetricSeries {
   short?: string;
   block: MetricBlock;
   color: string;
+  /** Hierarchical models: the stages, marked on the layer axis. */
+  stages?: StageSummary[] | undefined;
 }
 
 /** Options of a per-head metric chart. */
@@ -43,6 +45,8 @@ export interface MetricChartOptions {
   /** Fig. 2 draws the layer mean as a line, Fig. 3 as large dots. */
   meanStyle: 'line' | 'dots';
   theme: ChartTheme;
+  /** Draw each stage's uniform-attention distance (windowed models) as a dashed reference. */
+  uniformReference?: boolean;
   /** A click on a head's dot (series index, 1-based layer and head): the drill-down into attention maps. */
   onHead?: (series: number, layer: number, head: number) => void;
 }
@@ -87,7 +91,14 @@ function clickHandlers<T>(pick: (raw: unknown, dataset: Record<string, unknown>)
 }
 
 /** Marks which dataset holds what, so tests and tooltips can tell heads from means. */
-export type DatasetRole = 'heads' | 'mean';
+export type DatasetRole = 'heads' | 'mean' | 'uniform';
+
+/** A point of the per-stage uniform-attention reference. */
+export interface UniformPoint {
+  x: number;
+  y: number | null;
+  stage: number;
+}
 
 // Paints the canvas background so exported PNGs are not transparent (identical to the page on screen).
 function backgroundPlugin(theme: ChartTheme): Plugin {
@@ -101,6 +112,50 @@ function backgroundPlugin(theme: ChartTheme): Plugin {
       ctx.restore();
     },
   };
+}
+
+// Thin separators between stages and a stage label at the foot of each stage's band of layers.
+function stagePlugin(stages: readonly StageSummary[], theme: ChartTheme): Plugin {
+  return {
+    id: 'mlStages',
+    afterDatasetsDraw(chart) {
+      const area = chart.chartArea;
+      const x = chart.scales['x'];
+      if (!area || !x) return;
+      const { ctx } = chart;
+      ctx.save();
+      ctx.strokeStyle = theme.border;
+      ctx.fillStyle = theme.foreground;
+      ctx.lineWidth = 1;
+      ctx.setLineDash([]);
+      ctx.font = `${Math.max(10, theme.fontSize - 2)}px ${theme.fontFamily}`;
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'bottom';
+      stages.forEach((st, i) => {
+        if (i > 0) {
+          const px = Math.round(x.getPixelForValue(st.firstLayer + 0.5)) + 0.5;
+          ctx.beginPath();
+          ctx.moveTo(px, area.top);
+          ctx.lineTo(px, area.bottom);
+          ctx.stroke();
+        }
+        const mid = x.getPixelForValue(st.firstLayer + (st.layers + 1) / 2);
+        ctx.fillText(`stage ${i + 1}`, mid, area.bottom - 2);
+      });
+      ctx.restore();
+    },
+  };
+}
+
+/** Per stage, a flat segment over its layers at the uniform-attention distance; null between stages. */
+export function uniformPoints(stages: readonly StageSummary[], xOffset = 0): UniformPoint[] {
+  const out: UniformPoint[] = [];
+  stages.forEach((st, i) => {
+    if (i > 0) out.push({ x: st.firstLayer + 0.5, y: null, stage: i + 1 });
+    out.push({ x: st.firstLayer + 0.5 + xOffset, y: st.uniformDistance, stage: i + 1 });
+    out.push({ x: st.firstLayer + st.layers + 0.5 + xOffset, y: st.uniformDistance, stage: i + 1 });
+  });
+  return out;
 }
 
 const SCALE_BAR_SPACE = 78;
@@ -234,7 +289,31 @@ export function metricChartConfig(o: MetricChartOptions): ChartConfiguration {
       order: 1,
     });
   });
-  const allY = o.series.flatMap((s) => [...s.block.perHead.flat(), ...s.block.perLayer]);
+  if (o.uniformReference) {
+    o.series.forEach((s, i) => {
+      if (!s.stages?.length) return;
+      const prefix = o.series.length > 1 ? `${s.short ?? s.label} · ` : '';
+      datasets.push({
+        type: 'line',
+        label: `${prefix}uniform in window`,
+        mlModel: s.label,
+        mlRole: 'uniform' as DatasetRole,
+        mlSeries: i,
+        data: uniformPoints(s.stages),
+        borderColor: withAlpha(s.color, 0.8),
+        backgroundColor: withAlpha(s.color, 0.8),
+        borderWidth: 1.5,
+        borderDash: [6, 4],
+        pointRadius: 0,
+        pointHoverRadius: 0,
+        spanGaps: false,
+        fill: false,
+        order: 3,
+      });
+    });
+  }
+  const stageSeries = o.series.find((s) => s.stages?.length);
+  const allY = o.series.flatMap((s) => [...s.block.perHead.flat(), ...s.block.perLayer, ...(o.uniformReference ? (s.stages ?? []).map((st) => st.uniformDistance) : [])]);
   const fmt = (v: number): string => `${v.toFixed(o.digits)} ${o.unit}`;
   return {
     type: 'scatter',
@@ -289,14 +368,15 @@ export function metricChartConfig(o: MetricChartOptions): ChartConfiguration {
               return o.series.length > 1 ? `${ds?.mlModel ?? ''} · ${ds?.label?.replace(/^[^·]*· /, '') ?? ''}` : (ds?.label ?? '');
             },
             label: (item: TooltipItem<'scatter'>) => {
-              const raw = item.raw as HeadPoint | LayerPoint;
+              const raw = item.raw as HeadPoint | LayerPoint | UniformPoint;
+              if ('stage' in raw) return `Stage ${raw.stage}: uniform attention over the window's allowed keys: ${fmt(raw.y ?? NaN)}`;
               return 'head' in raw ? `Layer ${raw.layer}, head ${raw.head}: ${fmt(raw.y)}` : `Layer ${raw.layer} mean: ${fmt(raw.y)}`;
             },
           },
         } as never,
       },
     },
-    plugins: [backgroundPlugin(theme)],
+    plugins: stageSeries?.stages ? [backgroundPlugin(theme), stagePlugin(stageSeries.stages, theme)] : [backgroundPlugin(theme)],
   };
 }
 

@@ -153,6 +153,11 @@ export function modelRows(m: ModelSummary): [string, string][] {
     ['Parameters', formatParams(m.params)],
     ['Dtype', m.dtype],
   ];
+  if (m.stages?.length) {
+    // Hierarchical: heads and windows differ per stage; "layers × heads" alone would mislead.
+    rows[2] = ['Layers × heads', m.stages.map((s) => `${s.layers}×${s.heads}`).join(' · ')];
+    rows.push(['Stages', m.stages.map((s, i) => `${i + 1}: ${s.grid}² tokens of ${s.tokenPx} px, window ${s.window}`).join('; ')]);
+  }
   return rows;
 }
 

@@ -268,11 +268,11 @@ export class AnalysisView {
 
   private series(r: AnalysisResult, metric: 'attentionDistance' | 'headDiversity'): MetricSeries[] {
     const c = r.compare;
-    if (!c) return [{ label: modelLabel(r.model), block: r[metric], color: this.theme.series[0] }];
+    if (!c) return [{ label: modelLabel(r.model), block: r[metric], color: this.theme.series[0], stages: r.model.stages }];
     const [la, lb] = compareLabels(r.model, c.model);
     return [
-      { label: la, short: 'A', block: r[metric], color: this.theme.series[0] },
-      { label: lb, short: 'B', block: c[metric], color: this.theme.series[1] },
+      { label: la, short: 'A', block: r[metric], color: this.theme.series[0], stages: r.model.stages },
+      { label: lb, short: 'B', block: c[metric], color: this.theme.series[1], stages: c.model.stages },
     ];
   }
 
@@ -371,9 +371,10 @@ export class AnalysisView {
     pending.push(() => {
       // The exported PNG names the models, since its legend only says A and B.
       const title = series.length > 1 ? `${spec.title} — A: ${series[0]!.label} · B: ${series[1]!.label}` : `${spec.title} — ${series[0]!.label}`;
-      const open = this.bridge.openAttention?.bind(this.bridge);
+      // Attention maps are drawn for plain ViTs; windowed (Swin) heads have no drill-down.
+      const open = series.some((x) => x.stages?.length) ? undefined : this.bridge.openAttention?.bind(this.bridge);
       const onHead = open ? (s: number, layer: number, head: number): void => open(s, layer - 1, head - 1) : undefined;
-      this.charts.set(spec.id, createChart(canvas, metricChartConfig({ title, yTitle: spec.yTitle, unit: spec.unit, digits: spec.digits, series, meanStyle: spec.meanStyle, theme: this.theme, ...(onHead ? { onHead } : {}) })));
+      this.charts.set(spec.id, createChart(canvas, metricChartConfig({ title, yTitle: spec.yTitle, unit: spec.unit, digits: spec.digits, series, meanStyle: spec.meanStyle, theme: this.theme, uniformReference: spec.metric === 'attentionDistance', ...(onHead ? { onHead } : {}) })));
     });
   }
 
@@ -387,7 +388,8 @@ export class AnalysisView {
     table.append(el('thead', {}, head));
     const body = el('tbody');
     for (let l = 0; l < layers; l++) {
-      const tr = el('tr', {}, el('th', { attrs: { scope: 'row' } }, String(l + 1)), el('td', { class: 'ml-mean' }, formatValue(s.block.perLayer[l], spec.tableDigits)));
+      const stage = s.stages?.findIndex((st) => l >= st.firstLayer && l < st.firstLayer + st.layers) ?? -1;
+      const tr = el('tr', {}, el('th', { attrs: { scope: 'row' } }, stage >= 0 ? `${l + 1} · stage ${stage + 1}` : String(l + 1)), el('td', { class: 'ml-mean' }, formatValue(s.block.perLayer[l], spec.tableDigits)));
       const row = s.block.perHead[l] ?? [];
       for (let h = 0; h < heads; h++) tr.append(el('td', {}, formatValue(row[h], spec.tableDigits)));
       body.append(tr);

@@ -12,7 +12,11 @@ export class AttentionAccumulator {
   /** Images × query patches seen so far (the divisor of every mean). */
   private count = 0;
 
-  constructor(readonly layers: number, readonly heads: number, readonly patchTokens: number) {
+  /**
+   * `ragged` (windowed models): heads and query tokens of every layer; the graph pads each layer's sums
+   * to `heads` columns, and per-layer means divide by images × that layer's tokens.
+   */
+  constructor(readonly layers: number, readonly heads: number, readonly patchTokens: number, private readonly ragged?: { headsPerLayer: readonly number[]; tokensPerLayer: readonly number[] }) {
     this.dist = new Float64Array(layers * heads);
     this.kl = new Float64Array(layers * heads * heads);
   }
@@ -30,10 +34,21 @@ export class AttentionAccumulator {
     this.count += batch * this.patchTokens;
   }
 
+  private layerHeads(l: number): number {
+    return this.ragged?.headsPerLayer[l] ?? this.heads;
+  }
+
+  /** Images × query tokens of layer l seen so far. */
+  private layerCount(l: number): number {
+    const tokens = this.ragged?.tokensPerLayer[l];
+    return tokens === undefined ? this.count : (this.count / this.patchTokens) * tokens;
+  }
+
   attentionDistance(): MetricBlock {
     const perHead: number[][] = [];
     for (let l = 0; l < this.layers; l++) {
-      perHead.push(Array.from(this.dist.subarray(l * this.heads, (l + 1) * this.heads), (v) => v / this.count));
+      const count = this.layerCount(l);
+      perHead.push(Array.from(this.dist.subarray(l * this.heads, l * this.heads + this.layerHeads(l)), (v) => v / count));
     }
     return { perHead, perLayer: perHead.map(mean), unit: 'px' };
   }
@@ -42,7 +57,15 @@ export class AttentionAccumulator {
     const hh = this.heads * this.heads;
     const perHead: number[][] = [];
     for (let l = 0; l < this.layers; l++) {
-      perHead.push(Array.from(headDiversityFromKlSum(this.kl.subarray(l * hh, (l + 1) * hh), this.heads, this.count)));
+      const h = this.layerHeads(l);
+      let kl = this.kl.subarray(l * hh, (l + 1) * hh);
+      if (h !== this.heads) {
+        // The layer's h×h block of the padded [H,H] sums.
+        const sub = new Float64Array(h * h);
+        for (let a = 0; a < h; a++) for (let b = 0; b < h; b++) sub[a * h + b] = kl[a * this.heads + b] as number;
+        kl = sub;
+      }
+      perHead.push(Array.from(headDiversityFromKlSum(kl, h, this.layerCount(l))));
     }
     return { perHead, perLayer: perHead.map(mean), unit: 'nats' };
   }

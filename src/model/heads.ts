@@ -52,7 +52,7 @@ export function resolveHeads(ctx: LayoutContext, dim: number | null, weightsHead
     if (notes.length) details['headsNotes'] = notes;
     return { heads: weightsHeads, source: 'weights' };
   }
-  if (family !== 'swin') {
+  if (family !== 'swin' && family !== 'swinv2') {
     for (const name of ctx.modelNames()) {
       const m = headsFromModelName(name);
       if (!m) continue;

@@ -3,6 +3,7 @@
 
 import type { LayoutContext } from './layoutContext';
 import type { ModelFamily, ModelSummary, VitSpec } from './modelTypes';
+import type { SwinSpec } from './swinTypes';
 
 /** Where a family found its layout in a checkpoint. */
 export interface LayoutMatch {
@@ -18,6 +19,8 @@ export interface LayoutMatch {
 export type Draft = Omit<ModelSummary, 'file' | 'format' | 'params' | 'dtype' | 'dtypes' | 'details'> & {
   details: Record<string, unknown>;
   spec?: VitSpec;
+  /** Windowed hierarchical models (Swin, SwinV2) are rebuilt by their own graph builder. */
+  swinSpec?: SwinSpec;
 };
 
 export function emptyDraft(family: ModelFamily): Draft {

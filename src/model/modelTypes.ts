@@ -10,6 +10,7 @@ export type ModelFamily =
   | 'hf-vit'
   | 'torchvision-vit'
   | 'swin'
+  | 'swinv2'
   | 'onnx-graph'
   | 'unknown';
 
@@ -38,6 +39,23 @@ export interface ModelSummary {
   details?: Record<string, unknown>;
   /** Why the model is not analyzable, when it is not. */
   notAnalyzable?: string;
+  /** Windowed models (Swin): the stages in layer order. */
+  stages?: StageSummary[];
+}
+
+/** One stage of a hierarchical model: its blocks are `layers` consecutive layers from `firstLayer` (0-based). */
+export interface StageSummary {
+  firstLayer: number;
+  layers: number;
+  heads: number;
+  /** Token grid side of the stage at the analysed input size. */
+  grid: number;
+  /** Window side the blocks attend within. */
+  window: number;
+  /** Input pixels per token side (P·2^stage). */
+  tokenPx: number;
+  /** Mean distance (px) of a uniform attention row over the allowed keys, over the stage's blocks. */
+  uniformDistance: number;
 }
 
 /** Per-block tensor names of a standard pre-norm ViT block, after recognition. */

@@ -6,6 +6,7 @@ import type { Checkpoint, DType, TensorInfo } from '../formats/checkpoint';
 import { LayoutContext, numel, type RecognizeOptions } from './layoutContext';
 import { emptyDraft, type Draft } from './layoutFamily';
 import type { ModelSummary, VitSpec } from './modelTypes';
+import type { SwinSpec } from './swinTypes';
 import { LAYOUT_FAMILIES } from './registry';
 
 export type { RecognizeOptions } from './layoutContext';
@@ -14,6 +15,8 @@ export interface Recognition {
   summary: ModelSummary;
   /** Present only when the model can be rebuilt for analysis (summary.notAnalyzable explains otherwise). */
   spec?: VitSpec;
+  /** Swin / SwinV2, when analyzable. */
+  swinSpec?: SwinSpec;
 }
 
 const FLOAT_DTYPES: ReadonlySet<DType> = new Set<DType>(['F64', 'F32', 'F16', 'BF16', 'F8_E4M3', 'F8_E5M2']);
@@ -88,7 +91,10 @@ export function recognize(ckpt: Checkpoint, opts: RecognizeOptions = {}): Recogn
     dtypes: stats.dtypes,
   };
   if (d.headsPerLayer !== undefined) summary.headsPerLayer = d.headsPerLayer;
+  if (d.stages !== undefined) summary.stages = d.stages;
   if (Object.keys(d.details).length > 0) summary.details = d.details;
   if (d.notAnalyzable !== undefined) summary.notAnalyzable = d.notAnalyzable;
-  return d.spec && d.notAnalyzable === undefined ? { summary, spec: d.spec } : { summary };
+  if (d.notAnalyzable !== undefined) return { summary };
+  if (d.swinSpec) return { summary, swinSpec: d.swinSpec };
+  return d.spec ? { summary, spec: d.spec } : { summary };
 }

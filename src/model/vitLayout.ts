@@ -12,7 +12,7 @@ export const IMAGENET_STD_RGB: [number, number, number] = [0.229, 0.224, 0.225];
 /** LayerNorm eps each library uses when the checkpoint does not say. */
 export const FAMILY_LN_EPS: Readonly<Record<ModelFamily, number>> = {
   'timm-vit': 1e-6, deit: 1e-6, 'deit-distilled': 1e-6, mae: 1e-6, beit: 1e-6, simmim: 1e-6,
-  'hf-vit': 1e-12, 'torchvision-vit': 1e-6, swin: 1e-5, 'onnx-graph': 1e-6, unknown: 1e-6,
+  'hf-vit': 1e-12, 'torchvision-vit': 1e-6, swin: 1e-5, swinv2: 1e-5, 'onnx-graph': 1e-6, unknown: 1e-6,
 };
 
 /** A family's tensor names for one plain ViT, in the canonical roles of VitSpec. */
@@ -41,7 +41,7 @@ export interface VitLayout {
   unsupported?: string[] | undefined;
 }
 
-function normalization(ctx: LayoutContext): { mean: [number, number, number]; std: [number, number, number]; source: 'config' | 'imagenet-default' } {
+export function normalization(ctx: LayoutContext): { mean: [number, number, number]; std: [number, number, number]; source: 'config' | 'imagenet-default' } {
   const mean = ctx.cfg.triple(['image_mean', 'mean', 'pixel_mean']);
   const std = ctx.cfg.triple(['image_std', 'std', 'pixel_std']);
   if (mean && std && std.every((s) => s > 0)) {
@@ -54,7 +54,7 @@ function normalization(ctx: LayoutContext): { mean: [number, number, number]; st
   return { mean: [...IMAGENET_MEAN_RGB], std: [...IMAGENET_STD_RGB], source: 'imagenet-default' };
 }
 
-function lnEps(ctx: LayoutContext, family: ModelFamily): { eps: number; source: 'config' | 'family-default' } {
+export function lnEps(ctx: LayoutContext, family: ModelFamily): { eps: number; source: 'config' | 'family-default' } {
   const e = ctx.cfg.numbers(['layer_norm_eps', 'layernorm_eps', 'ln_eps', 'norm_eps']).find((v) => v > 0 && v < 1);
   return e !== undefined ? { eps: e, source: 'config' } : { eps: FAMILY_LN_EPS[family], source: 'family-default' };
 }

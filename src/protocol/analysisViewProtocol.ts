@@ -4,7 +4,7 @@ import type { AnalysisResult } from '../analysis/resultSchema';
 
 // The webview may import only src/protocol, so the result types it renders are re-exported here.
 export type { AnalysisResult, CkaBlock, MetricBlock, ProbeInfo, DeviceName } from '../analysis/resultSchema';
-export type { ModelSummary } from '../model/modelTypes';
+export type { ModelSummary, StageSummary } from '../model/modelTypes';
 
 /** Method names; `view→host` ones are validated by the host before use. */
 export const ANALYSIS_VIEW_METHODS = {

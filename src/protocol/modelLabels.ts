@@ -11,6 +11,7 @@ const FAMILIES: Record<string, string> = {
   'hf-vit': 'ViT (Hugging Face)',
   'torchvision-vit': 'ViT (torchvision)',
   swin: 'Swin Transformer',
+  swinv2: 'Swin Transformer V2',
   'onnx-graph': 'ONNX graph',
   unknown: 'Unknown architecture',
 };
@@ -19,6 +20,7 @@ const FAMILIES: Record<string, string> = {
 const SHORT: Record<string, string> = {
   'hf-vit': 'ViT (HF)',
   swin: 'Swin',
+  swinv2: 'SwinV2',
   unknown: 'unknown architecture',
 };
 

@@ -100,7 +100,7 @@ export class JobAccumulator {
     const t = performance.now();
     outputs.forEach((o, m) => {
       const model = this.models[m] as PreparedModel;
-      const acc = (this.attention[m] ??= new AttentionAccumulator(model.layers, model.heads, model.patchTokens));
+      const acc = (this.attention[m] ??= new AttentionAccumulator(model.layers, model.heads, model.patchTokens, model.ragged));
       acc.add(o.dist, o.kl, n);
     });
     if (!this.cka.addBatch(outputs.map((o) => o.gram), n)) this.ckaDropped += n;

@@ -8,21 +8,24 @@ import type { TensorInfo } from '../formats/checkpoint';
 import { openCheckpoint } from '../formats/openCheckpoint';
 import { readTensorF32 } from '../formats/tensorData';
 import { prepareOnnxFile } from './onnxPrep';
+import { prepareFromSwinSpec } from './swinPrep';
 import { prepareFromSpec, type PrepareOptions, type PreparedModel } from './preparedModel';
 
 export async function prepareModel(file: string, opts: PrepareOptions, signal?: AbortSignal): Promise<PreparedModel> {
   if (extname(file).toLowerCase() === '.onnx') return prepareOnnxFile(file, opts);
   const ckpt = await attachSidecarConfig(await openCheckpoint(file, opts.variant !== undefined ? { variant: opts.variant } : undefined));
-  const { summary, spec } = recognize(ckpt, opts.heads !== undefined ? { headsOverride: opts.heads } : undefined);
-  if (!spec) {
+  const { summary, spec, swinSpec } = recognize(ckpt, opts.heads !== undefined ? { headsOverride: opts.heads } : undefined);
+  const family = spec?.family ?? swinSpec?.family;
+  if (!family) {
     throw new ModelLensError('not-analyzable', file, summary.notAnalyzable ?? `not a recognized ViT (family ${summary.family})`);
   }
   const byName = new Map<string, TensorInfo>(ckpt.tensors.map((t) => [t.name, t]));
   const weights = async (name: string): Promise<Float32Array> => {
     if (signal?.aborted) throw new ModelLensError('cancelled', file, 'analysis cancelled');
     const t = byName.get(name);
-    if (!t) throw new ModelLensError('not-analyzable', file, `tensor "${name}" needed by the ${spec.family} graph is missing`);
+    if (!t) throw new ModelLensError('not-analyzable', file, `tensor "${name}" needed by the ${family} graph is missing`);
     return readTensorF32(t);
   };
-  return prepareFromSpec(file, summary, spec, weights, opts);
+  if (swinSpec) return prepareFromSwinSpec(file, summary, swinSpec, weights);
+  return prepareFromSpec(file, summary, spec!, weights, opts);
 }

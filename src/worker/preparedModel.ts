@@ -20,6 +20,8 @@ export interface PreparedModel {
   buildMs: number;
   /** ONNX exports without a dynamic batch axis accept only this batch size. */
   fixedBatch?: number;
+  /** Windowed models: heads and query tokens of every layer (`heads` is the padded maximum). */
+  ragged?: { headsPerLayer: number[]; tokensPerLayer: number[] };
   /** With `weightsAsInputs`: the weights the graph takes as inputs (`onnx` then holds the structure only). */
   weightFeeds?: WeightFeed[];
 }

@@ -45,7 +45,7 @@ function allSpecNames(spec: VitSpec): string[] {
 
 /** The manifest's expectations, checked against a recognition of `ckpt`. */
 export function checkAgainstManifest(e: ManifestModel, ckpt: Checkpoint): void {
-  const { summary, spec } = recognize(ckpt);
+  const { summary, spec, swinSpec } = recognize(ckpt);
   const where = e.file;
   assert.equal(summary.family, e.family, `${where}: family`);
   assert.equal(summary.layers, e.layers, `${where}: layers`);
@@ -60,7 +60,7 @@ export function checkAgainstManifest(e: ManifestModel, ckpt: Checkpoint): void {
   if (e.dtypes) assert.deepEqual(summary.dtypes, e.dtypes, `${where}: dtypes`);
   assert.equal(summary.format, ckpt.format);
   if (e.family === 'onnx-graph') return;
-  assert.equal(spec !== undefined, e.analyzable, `${where}: analyzable (${summary.notAnalyzable ?? ''})`);
+  assert.equal((spec ?? swinSpec) !== undefined, e.analyzable, `${where}: analyzable (${summary.notAnalyzable ?? ''})`);
   assert.equal(summary.notAnalyzable === undefined, e.analyzable, `${where}: notAnalyzable ${summary.notAnalyzable ?? ''}`);
   if (e.decoderTensors !== undefined) {
     assert.equal(summary.details?.['decoderTensors'], e.decoderTensors);

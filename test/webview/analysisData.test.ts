@@ -8,6 +8,7 @@ import {
   headPoints,
   layerPoints,
   matrixCells,
+  modelRows,
   offDiagonalMean,
   probeRows,
   scaleColor,
@@ -17,7 +18,7 @@ import {
 import { ckaUnavailableText, compareLabels, csvMetricsOf, exportBaseName, exportFileName, hasCka, toCsv } from '../../src/protocol/analysisExport';
 import { isAnalysisResult, resultProblem } from '../../src/protocol/analysisResultCheck';
 import { withAlpha } from '../../webview/analysisTheme';
-import { seriesOffset } from '../../webview/analysisCharts';
+import { metricChartConfig, seriesOffset, uniformPoints } from '../../webview/analysisCharts';
 import type { AnalysisResult } from '../../src/analysis/resultSchema';
 
 const root = resolve(__dirname, '..', '..', '..');
@@ -209,3 +210,23 @@ test('CKA unavailable (no batch of ≥ 4 images): detected, explained, no CKA ex
   assert.match(ckaUnavailableText(r), /^CKA needs ≥ 4 images per batch; no batch of this run had that many \(3 images in batches of 16\)/);
 });
 
+
+test('hierarchical models: stage rows, ragged heads and the per-stage uniform reference on the distance chart', () => {
+  const stages = [
+    { firstLayer: 0, layers: 2, heads: 2, grid: 16, window: 4, tokenPx: 2, uniformDistance: 3.75 },
+    { firstLayer: 2, layers: 2, heads: 4, grid: 8, window: 4, tokenPx: 4, uniformDistance: 6.9 },
+  ];
+  const pts = uniformPoints(stages);
+  assert.deepEqual(pts.map((p) => [p.x, p.y]), [[0.5, 3.75], [2.5, 3.75], [2.5, null], [2.5, 6.9], [4.5, 6.9]]);
+  const block = { perHead: [[1, 2], [1, 3], [4, 5, 6, 7], [5, 5, 5, 5]], perLayer: [1.5, 2, 5.5, 5], unit: 'px' as const };
+  const theme = { kind: 'light', background: '#fff', foreground: '#000', grid: '#eee', border: '#ccc', fontFamily: 'sans-serif', fontSize: 12, series: ['#f00', '#00f'] } as never;
+  const cfg = metricChartConfig({ title: 't', yTitle: 'px', unit: 'px', digits: 1, meanStyle: 'line', theme, uniformReference: true, series: [{ label: 'swin', block, color: '#ff0000', stages }] });
+  const roles = (cfg.data.datasets as unknown as Array<{ mlRole: string; data: unknown[] }>).map((d) => [d.mlRole, d.data.length]);
+  assert.deepEqual(roles, [['heads', 12], ['mean', 4], ['uniform', 5]]);
+  assert.ok((cfg.plugins ?? []).some((p) => p.id === 'mlStages'), 'stage separators and labels');
+  const noStages = metricChartConfig({ title: 't', yTitle: 'px', unit: 'px', digits: 1, meanStyle: 'line', theme, uniformReference: true, series: [{ label: 'vit', block, color: '#ff0000' }] });
+  assert.equal((noStages.data.datasets as unknown[]).length, 2);
+  const rows = modelRows({ file: '/x/swin.pth', format: 'pytorch-zip', family: 'swin', layers: 4, heads: 4, headsSource: 'weights', dim: 8, patchSize: [2, 2], imageSize: [32, 32], specialTokens: 0, params: 1, dtype: 'F32', dtypes: {}, headsPerLayer: [2, 2, 4, 4], stages });
+  assert.deepEqual(rows.find((r) => r[0] === 'Layers × heads'), ['Layers × heads', '2×2 · 2×4']);
+  assert.match(rows.find((r) => r[0] === 'Stages')![1], /1: 16² tokens of 2 px, window 4; 2: 8² tokens of 4 px/);
+});
