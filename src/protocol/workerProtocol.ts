@@ -1,5 +1,5 @@
 // Messages between the host (extension host or CLI) and the analysis worker process. Types only.
-import type { AnalysisResult, DeviceName } from '../analysis/resultSchema';
+import type { AnalysisResult, CkaTokens, DeviceName, DistanceConvention } from '../analysis/resultSchema';
 import type { AttentionKind } from '../analysis/attentionMaps';
 import type { ModelSummary } from '../model/modelTypes';
 import type { Checkpoint } from '../formats/checkpoint';
@@ -48,6 +48,10 @@ export interface AnalysisRunParams {
   /** Weight set inside the file (e.g. "model_ema"). */
   variant?: string;
   variantB?: string;
+  /** Attention-distance convention (DESIGN.md item 7; default renormalised). */
+  distanceConvention?: DistanceConvention;
+  /** Tokens of the block output that enter CKA (DESIGN.md item 10; default all). */
+  ckaTokens?: CkaTokens;
   /** Echoed in progress notifications so the host can route them. */
   jobId?: string;
 }

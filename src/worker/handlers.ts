@@ -6,6 +6,7 @@ import { ModelLensError } from '../formats/errors';
 import { openCheckpoint } from '../formats/openCheckpoint';
 import type { DeviceName } from '../analysis/resultSchema';
 import { tensorStats } from '../formats/tensorData';
+import { CKA_TOKEN_MODES, DISTANCE_CONVENTIONS } from '../analysis/graph/reductions';
 import type { RpcEndpoint } from '../protocol/rpc';
 import {
   ANALYSIS_PROGRESS, ANALYSIS_RUN, INSPECT_HEADER, TIMELINE_CHECKPOINT, TIMELINE_RUN, WEIGHTS_DIFF, type TimelineRunParams, type WeightsDiffParams, TENSOR_STATS, WORKER_LOG, WORKER_PING,
@@ -32,6 +33,12 @@ const optInt = (v: unknown, what: string, min: number): number | undefined => {
   return v;
 };
 
+function optChoice<T extends string>(v: unknown, what: string, choices: readonly T[]): T | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) bad(`${what} must be one of ${choices.join('|')}`);
+  return v as T;
+}
+
 export function parseRunParams(raw: unknown): AnalysisRunParams {
   if (typeof raw !== 'object' || raw === null) bad('analysis/run needs an object');
   const p = raw as Record<string, unknown>;
@@ -52,6 +59,8 @@ export function parseRunParams(raw: unknown): AnalysisRunParams {
   set('headsB', optInt(p['headsB'], 'headsB', 1));
   set('variant', optStr(p['variant'], 'variant'));
   set('variantB', optStr(p['variantB'], 'variantB'));
+  set('distanceConvention', optChoice(p['distanceConvention'], 'distanceConvention', DISTANCE_CONVENTIONS));
+  set('ckaTokens', optChoice(p['ckaTokens'], 'ckaTokens', CKA_TOKEN_MODES));
   set('jobId', optStr(p['jobId'], 'jobId'));
   return out;
 }
