@@ -18,6 +18,8 @@ export const ANALYSIS_PROGRESS = 'analysis/progress';
 export const TENSOR_STATS = 'tensor/stats';
 /** Request: checkpoint header and recognized model, no weights read beyond what recognition needs. */
 export const INSPECT_HEADER = 'inspect/header';
+/** Request: heads of an ONNX graph's attention, as the analysis will find them (params: {file} → {heads: number | null}). */
+export const ONNX_HEADS = 'onnx/heads';
 /** Notification worker→host: a log line for the output channel / stderr. */
 export const WORKER_LOG = 'worker/log';
 /** Request: liveness check (params: WorkerPingParams); answers with a WorkerPong. */
