@@ -7,6 +7,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { hasCheckpointExtension } from '../runtime/checkpointPaths';
 import type { DeviceName } from '../analysis/resultSchema';
 import { CKA_TOKEN_MODES, DISTANCE_CONVENTIONS } from '../analysis/graph/reductions';
+import { SYNTHETIC_PROBES } from '../analysis/probes';
 import { WORKER_PING, type WorkerPingParams, type WorkerPong } from '../protocol/workerProtocol';
 import { pickCheckpoint } from './checkpointPicker';
 import { createHeaderService } from './headerService';
@@ -18,6 +19,7 @@ import { registerAttention } from './attentionPanel';
 import { lookupCachedAnalysis } from './analysisLookup';
 import type { HostServices, ModelLensSettings } from './services';
 import { ForkedWorker } from './workerHost';
+import { probeFolderSetting } from './probeSetting';
 
 const DEVICES: readonly DeviceName[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
 
@@ -73,9 +75,9 @@ function readSettings(): ModelLensSettings {
   const heads = c.get<number | null>('headsOverride', null);
   const int = (v: unknown, dflt: number, min: number): number => (typeof v === 'number' && Number.isInteger(v) && v >= min ? v : dflt);
   return {
-    probeImagesFolder: folder.length > 0 ? expandPath(folder, base) : undefined,
+    probeImagesFolder: folder.length === 0 ? undefined : folder === SYNTHETIC_PROBES ? SYNTHETIC_PROBES : expandPath(folder, base),
     probeCount: int(c.get('probeCount'), 64, 1),
-    batchSize: int(c.get('batchSize'), 16, 4),
+    batchSize: int(c.get('batchSize'), 16, 1),
     device: (DEVICES as readonly string[]).includes(device) ? (device as DeviceName) : 'auto',
     headsOverride: typeof heads === 'number' && Number.isInteger(heads) && heads > 0 ? heads : undefined,
     cacheSizeLimitMB: int(c.get('cacheSizeLimitMB'), 256, 0),
@@ -170,20 +172,24 @@ export function activate(context: vscode.ExtensionContext): void {
     const current = readSettings().probeImagesFolder;
     const pick = await vscode.window.showQuickPick(
       [
+        { label: '$(file-media) Use the bundled photographs', id: 'bundled', description: '64 natural images (the default)' },
         { label: '$(folder-opened) Choose a folder of images…', id: 'folder', description: 'PNG or JPEG; the first N in sorted order are used' },
-        { label: '$(beaker) Use the built-in synthetic probe set', id: 'synthetic', description: 'deterministic; natural images give paper-grade numbers' },
+        { label: '$(beaker) Use the built-in synthetic probe set', id: 'synthetic', description: 'deterministic test patterns; results carry a warning' },
       ],
-      { title: 'Model Lens: Probe Images', placeHolder: current ? `Now: ${current}` : 'Now: the built-in synthetic set' },
+      { title: 'Model Lens: Probe Images', placeHolder: current === undefined ? 'Now: the bundled photographs' : current === SYNTHETIC_PROBES ? 'Now: the built-in synthetic set' : `Now: ${current}` },
     );
     if (!pick) return;
-    if (pick.id === 'synthetic') {
-      await vscode.workspace.getConfiguration('modelLens').update('probeImagesFolder', '', configTarget());
+    if (pick.id !== 'folder') {
+      await vscode.workspace.getConfiguration('modelLens').update('probeImagesFolder', pick.id === 'synthetic' ? SYNTHETIC_PROBES : '', configTarget());
       return;
     }
     const folder = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, canSelectMany: false, title: 'Folder of probe images', openLabel: 'Use These Images' });
     if (!folder?.[0]) return;
-    await vscode.workspace.getConfiguration('modelLens').update('probeImagesFolder', folder[0].fsPath, configTarget());
-    void vscode.window.showInformationMessage(`Model Lens will use the images in ${folder[0].fsPath} as probes.`);
+    const target = configTarget();
+    const root = target === vscode.ConfigurationTarget.Workspace ? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath : undefined;
+    const value = probeFolderSetting(folder[0].fsPath, root);
+    await vscode.workspace.getConfiguration('modelLens').update('probeImagesFolder', value, target);
+    void vscode.window.showInformationMessage(`Model Lens will use the images in ${value} as probes.`);
   });
   reg('modelLens.selectDevice', async () => {
     const current = readSettings().device;
