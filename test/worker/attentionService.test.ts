@@ -1,6 +1,7 @@
 // Attention maps against the float64 PyTorch references of test/fixtures/attention/makeAttentionRefs.py:
 // CLS row, a query patch's row and rollout (every layer) for a timm ViT, a DeiT with two special tokens, a
-// HuggingFace ViT, a torch.onnx export and a ViT without class token (rollout = mean patch row); bad input.
+// HuggingFace ViT, a torch.onnx export, DINOv2 with 4 registers, and two models without class token (timm
+// global-pool ViT, SigLIP: rollout = mean patch row); bad input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
