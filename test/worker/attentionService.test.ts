@@ -80,6 +80,7 @@ test('attention/map bad input: one clear ModelLensError each', async () => {
   await rejects({ ...base, layer: 0, kind: 'query' }, /query patch \(none\)/);
   await rejects({ ...base, image: { file: join(fixtures, 'probes', 'mixed', 'zz_corrupt.png') }, layer: 0, kind: 'cls' }, /zz_corrupt\.png/);
   await rejects({ ...base, image: { file: join(fixtures, 'probes', 'nope.png') }, layer: 0, kind: 'cls' }, /nope\.png: cannot read image/);
+  await rejects({ ...base, file: join(fixtures, 'swin', 'swin_timm_w4.safetensors'), layer: 0, kind: 'cls' }, /swin_timm_w4\.safetensors: attention maps of windowed models \(swin/);
   // The service is still usable after bad requests.
   const ok = await service.map({ ...base, layer: 0, kind: 'cls' });
   assert.equal(ok.kind, 'cls');
