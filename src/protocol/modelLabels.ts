@@ -19,6 +19,7 @@ const FAMILIES: Record<string, string> = {
   'hf-dinov2': 'DINOv2 ViT (Hugging Face)',
   mocov3: 'MoCo v3 ViT',
   deit3: 'DeiT III',
+  eva02: 'EVA-02',
   swinv2: 'Swin Transformer V2',
   'onnx-graph': 'ONNX graph',
   unknown: 'Unknown architecture',
