@@ -12,6 +12,7 @@ import { readAnalysisBundle, renderHtmlReport } from './analysis/htmlReport';
 import { openCheckpoint } from './formats/openCheckpoint';
 import { ANALYSIS_SCHEMA, INSPECT_SCHEMA, type AnalysisResult, type DeviceName, type MetricBlock } from './analysis/resultSchema';
 import type { ModelSummary } from './model/modelTypes';
+import { headsSourceLabel } from './protocol/modelLabels';
 import type { AnalysisProgress, AnalysisRunParams, TimelineRunParams } from './protocol/workerProtocol';
 import { DEFAULT_BATCH, DEFAULT_SYNTHETIC_COUNT, runAnalysis } from './worker/analysisJob';
 import { prepareModel } from './worker/modelPrep';
@@ -47,6 +48,7 @@ function usage(): string {
     `  --batch B      images per batch and CKA minibatch (default ${DEFAULT_BATCH}; CKA needs >= 4)`,
     `  --device D     ${DEVICES.join('|')} (default auto: GPU providers first, CPU fallback)`,
     '  --heads H      number of attention heads when the checkpoint does not record it',
+    '  --heads-force  use --heads even where it contradicts the head count the checkpoint records',
     '  --variant V    weight set inside the file (e.g. model_ema)',
     '  --json OUT     write the model-lens/analysis@1 (inspect: model-lens/inspect@1) JSON to OUT ("-" = stdout)',
     '  --html OUT     write a self-contained HTML report',
@@ -65,7 +67,7 @@ interface Parsed {
 }
 
 const VALUE_FLAGS = new Set(['images', 'limit', 'batch', 'device', 'heads', 'heads-b', 'variant', 'variant-b', 'json', 'html', 'image', 'layer', 'head', 'query', 'png', 'opacity']);
-const BOOL_FLAGS = new Set(['no-cache', 'help', 'cls', 'rollout']);
+const BOOL_FLAGS = new Set(['no-cache', 'help', 'cls', 'rollout', 'heads-force']);
 
 function parseArgs(argv: string[]): Parsed {
   const positional: string[] = [];
@@ -126,7 +128,7 @@ function human(n: number): string {
 function modelLine(m: ModelSummary): string {
   const parts: string[] = [m.family];
   if (m.stages?.length) parts.push(`${m.layers} layers in ${m.stages.length} stages (layers×heads ${m.stages.map((s) => `${s.layers}×${s.heads}`).join(', ')}; window ${m.stages.map((s) => s.window).join('/')})`);
-  else if (m.layers !== null) parts.push(`${m.layers} layers × ${m.heads ?? '?'} heads${m.headsSource === 'dim/64' ? ' (assumed dim/64)' : ''}`);
+  else if (m.layers !== null) parts.push(`${m.layers} layers × ${m.heads ?? '?'} heads (${headsSourceLabel(m.headsSource)}${typeof m.details?.['headsNote'] === 'string' ? `: ${m.details['headsNote']}` : ''})`);
   if (m.dim !== null) parts.push(`dim ${m.dim}`);
   if (m.patchSize) parts.push(`patch ${m.patchSize.join('×')}`);
   if (m.imageSize) parts.push(`${m.imageSize.join('×')} px`);
@@ -225,7 +227,7 @@ async function inspect(p: Parsed): Promise<void> {
   const variant = strFlag(p, 'variant');
   const heads = intFlag(p, 'heads', 1);
   const ckpt = await attachSidecarConfig(await openCheckpoint(file, variant !== undefined ? { variant } : undefined));
-  const { summary } = recognize(ckpt, heads !== undefined ? { headsOverride: heads } : undefined);
+  const { summary } = recognize(ckpt, heads !== undefined ? { headsOverride: heads, headsForce: p.flags.has('heads-force') } : undefined);
   const json = p.flags.get('json');
   if (json !== undefined) {
     const doc = {
@@ -266,6 +268,7 @@ async function analyze(p: Parsed, compare: boolean): Promise<void> {
   set('images', strFlag(p, 'images'));
   set('limit', intFlag(p, 'limit', 1));
   set('heads', intFlag(p, 'heads', 1));
+  if (p.flags.has('heads-force')) params.headsForce = true;
   set('variant', strFlag(p, 'variant'));
   if (compare) {
     set('headsB', intFlag(p, 'heads-b', 1));

@@ -37,3 +37,18 @@ const SHORT: Record<string, string> = {
 export function familyLabel(family: string, form: 'long' | 'short' = 'long'): string {
   return (form === 'short' ? SHORT[family] : undefined) ?? FAMILIES[family] ?? family;
 }
+
+const HEADS_SOURCES: Record<string, string> = {
+  override: 'set by the user',
+  config: 'from the config',
+  'checkpoint-args': 'from the checkpoint\'s args / metadata',
+  weights: 'read from the weights',
+  'model-name': 'from the model name',
+  'dim/64': 'assumed dim/64',
+  unknown: 'unknown',
+};
+
+/** Where a head count came from, in words ("from the config"); unknown values pass through. */
+export function headsSourceLabel(source: string): string {
+  return HEADS_SOURCES[source] ?? source;
+}

@@ -31,8 +31,9 @@ export function modelLetter(m: number): string {
 
 /** The models of `analysis/run`: `file`, then `fileB`, then `more` (an N-way comparison). */
 export function modelRequests(params: AnalysisRunParams): ModelRequest[] {
-  const reqs: ModelRequest[] = [{ file: params.file, variant: params.variant, heads: params.heads }];
-  if (params.fileB !== undefined) reqs.push({ file: params.fileB, variant: params.variantB, heads: params.headsB });
+  const force = params.headsForce === true ? { headsForce: true } : {};
+  const reqs: ModelRequest[] = [{ file: params.file, variant: params.variant, heads: params.heads, ...force }];
+  if (params.fileB !== undefined) reqs.push({ file: params.fileB, variant: params.variantB, heads: params.headsB, ...force });
   for (const file of params.more ?? []) reqs.push({ file });
   return reqs;
 }

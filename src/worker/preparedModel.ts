@@ -29,6 +29,8 @@ export interface PreparedModel {
 export interface PrepareOptions {
   variant?: string | undefined;
   heads?: number | undefined;
+  /** Confirms a heads override that contradicts the checkpoint's recorded count. */
+  headsForce?: boolean | undefined;
   /** Build the graph with its weights as inputs, so one session serves every checkpoint of the architecture. */
   weightsAsInputs?: boolean | undefined;
 }
