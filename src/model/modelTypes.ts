@@ -24,7 +24,7 @@ export type ModelFamily =
   | 'unknown';
 
 /** 'weights': read from tensor shapes (relative position bias tables of BEiT/SimMIM/Swin). */
-export type HeadsSource = 'override' | 'config' | 'checkpoint-args' | 'weights' | 'model-name' | 'dim/64' | 'unknown';
+export type HeadsSource = 'override' | 'config' | 'checkpoint-args' | 'weights' | 'model-name' | 'dim/64' | 'graph' | 'unknown';
 
 /** Fields named as in the `model` object of `model-lens/analysis@1`. */
 export interface ModelSummary {

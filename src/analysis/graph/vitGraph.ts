@@ -5,7 +5,8 @@
 import { ModelLensError } from '../../formats/errors';
 import type { VitBlockWeights, VitSpec } from '../../model/modelTypes';
 import { OnnxDataType, OnnxGraphBuilder, attrFloat, attrInt, attrInts } from './onnxBuilder';
-import { OUTPUT_ATTN_DIST, OUTPUT_GRAM, OUTPUT_KL, addAttentionReductions, addContractOutputs, addGram, patchDistanceMatrix } from './reductions';
+import { OUTPUT_ATTN_DIST, OUTPUT_GRAM, OUTPUT_KL, addAttentionReductions, addContractOutputs, addGram, patchDistanceMatrix, type AttentionReductions } from './reductions';
+import type { CkaTokens, DistanceConvention } from '../resultSchema';
 
 export const INPUT_PIXELS = 'pixel_values';
 
@@ -50,6 +51,10 @@ export interface VitGraphOptions {
    * false gives the literal X Xᵀ.
    */
   centerGram?: boolean;
+  /** DESIGN.md item 7 (default `renormalised`). */
+  distanceConvention?: DistanceConvention;
+  /** DESIGN.md item 10 (default `all`). */
+  ckaTokens?: CkaTokens;
   /**
    * Make every float tensor of more than one element a graph input (returned as `weightFeeds`) instead of an
    * initializer, so a session built once runs any checkpoint of the same architecture.
@@ -361,8 +366,11 @@ export async function buildAnalysisGraph(spec: VitSpec, weights: WeightFn, opts:
   const t0 = performance.now();
   const file = opts.file ?? '(analysis graph)';
   const geo = geometry(spec, file);
+  const ckaTokens = opts.ckaTokens ?? 'all';
+  if (ckaTokens === 'cls' && geo.s === 0) throw new ModelLensError('not-analyzable', file, 'CKA tokens "cls" need a class token; this model has none (use all, patch or mean)');
   const dists: string[] = [];
   const crosses: string[] = [];
+  const perImage: AttentionReductions[] = [];
   const grams: string[] = [];
   let distVec = '';
   const { g } = await buildForward(
@@ -371,13 +379,14 @@ export async function buildAnalysisGraph(spec: VitSpec, weights: WeightFn, opts:
     file,
     (gb, p) => {
       if (!distVec) distVec = gb.f32('patch_distance', [geo.n * geo.n], patchDistanceMatrix(geo.grid, spec.patchSize));
-      const r = addAttentionReductions(gb, p, distVec, geo.n, false);
+      const r = addAttentionReductions(gb, p, distVec, geo.n, false, 17, opts.distanceConvention);
       dists.push(r.dist);
       crosses.push(r.cross);
+      perImage.push(r);
     },
-    (gb, x) => grams.push(addGram(gb, x, false, gb.i64([-1, geo.t * geo.d]), 17, opts.centerGram ?? true)),
+    (gb, x) => grams.push(addGram(gb, x, false, gb.i64([-1, geo.t * geo.d]), 17, opts.centerGram ?? true, { mode: ckaTokens, patchTokens: geo.n, tokenShape: gb.i64([-1, geo.t, geo.d]) })),
   );
-  addContractOutputs(g, dists, crosses, grams, geo.h);
+  addContractOutputs(g, dists, crosses, grams, geo.h, 17, perImage);
   checkProtobufLimit(g, file);
   const weightFeeds = opts.weightsAsInputs ? weightsToInputs(g) : undefined;
   const model = g.toModel(MODEL_META);
