@@ -9,7 +9,7 @@ import { type AttentionLayout, headStats, patchToken, rollout, tokenRows } from 
 import { buildAttentionGraph } from '../analysis/graph/vitGraph';
 import { instrumentOnnxFile } from '../analysis/graph/instrument';
 import { decodeImage, type RgbImage } from '../analysis/imageDecode';
-import { IMAGENET_MEAN, IMAGENET_STD, MAX_PROBE_FILE_BYTES, folderProbeSet, preprocessInto, syntheticImage, syntheticProbeSet } from '../analysis/probes';
+import { IMAGENET_MEAN, IMAGENET_STD, MAX_PROBE_FILE_BYTES, SYNTHETIC_PROBES, preprocessInto, selectProbeSet, syntheticImage } from '../analysis/probes';
 import type { DeviceName } from '../analysis/resultSchema';
 import type { TensorInfo } from '../formats/checkpoint';
 import { ModelLensError } from '../formats/errors';
@@ -52,6 +52,8 @@ interface ImageProbs {
   layout: AttentionLayout;
   rgb: Uint8Array;
   inferenceMs: number;
+  /** Per layer, computed on first use (a ViT-B layer costs ~10 ms of logs). */
+  stats: Array<{ distance: Float64Array; entropy: Float64Array } | undefined>;
 }
 
 function b64(a: Float32Array | Uint8Array): string {
@@ -192,7 +194,7 @@ export class AttentionService {
     const s = m.specialTokens ?? tokens - n;
     if (tokens !== s + n) throw new ModelLensError('corrupt', m.file, `attention has ${tokens} tokens; ${m.grid.join('×')} patches + ${s} special tokens give ${s + n}`);
     const layout: AttentionLayout = { heads, tokens, specialTokens: s, grid: m.grid, patchSize: m.patchSize, hasCls: m.hasCls ?? s >= 1 };
-    const entry: ImageProbs = { name, probs, layout, rgb: displayRgb(image, m.inputSize), inferenceMs };
+    const entry: ImageProbs = { name, probs, layout, rgb: displayRgb(image, m.inputSize), inferenceMs, stats: [] };
     this.images.set(ckey, entry);
     while (this.images.size > IMAGE_CACHE) this.images.delete(this.images.keys().next().value as string);
     return entry;
@@ -235,7 +237,7 @@ export class AttentionService {
       rows = r.rows;
       specialMass = Array.from(r.specialMass);
     }
-    const stats = headStats(probs, lay);
+    const stats = (img.stats[p.layer] ??= headStats(probs, lay));
     return {
       model: { file: m.file, family: m.family, layers, heads: lay.heads, grid: lay.grid, patchSize: lay.patchSize, inputSize: m.inputSize, specialTokens: lay.specialTokens, hasCls: lay.hasCls },
       image: { name: img.name, ...(p.withImage ? { rgb: b64(img.rgb) } : {}) },
@@ -254,7 +256,7 @@ export class AttentionService {
   /** Thumbnails of the probe set, center-cropped squares. */
   probes(p: AttentionProbesParams): AttentionProbesResult {
     const thumb = Math.max(8, Math.min(256, Math.floor(p.thumb)));
-    const set = p.images !== undefined ? folderProbeSet(p.images, p.limit) : syntheticProbeSet(p.limit ?? 16, p.inputSize);
+    const set = selectProbeSet(p.images, p.images === SYNTHETIC_PROBES ? p.limit ?? 16 : p.limit, p.inputSize);
     const items: AttentionProbesResult['items'] = [];
     for (const batch of set.batches(1, () => undefined)) {
       for (const img of batch) {
