@@ -72,9 +72,9 @@ function usage(): string {
 
 /** Options each command accepts (besides --help); anything else is a usage error naming the command. */
 const COMMAND_FLAGS: Record<string, readonly string[]> = {
-  inspect: ['json', 'heads', 'variant'],
-  analyze: ['images', 'limit', 'batch', 'device', 'heads', 'variant', 'distance-convention', 'cka-tokens', 'json', 'html', 'no-cache'],
-  compare: ['images', 'limit', 'batch', 'device', 'heads', 'heads-b', 'variant', 'variant-b', 'distance-convention', 'cka-tokens', 'json', 'html', 'no-cache'],
+  inspect: ['json', 'heads', 'heads-force', 'variant'],
+  analyze: ['images', 'limit', 'batch', 'device', 'heads', 'heads-force', 'variant', 'distance-convention', 'cka-tokens', 'json', 'html', 'no-cache'],
+  compare: ['images', 'limit', 'batch', 'device', 'heads', 'heads-b', 'heads-force', 'variant', 'variant-b', 'distance-convention', 'cka-tokens', 'json', 'html', 'no-cache'],
   timeline: ['images', 'limit', 'batch', 'device', 'json', 'html', 'no-cache'],
 };
 
