@@ -14,6 +14,11 @@ import { availableParallelism, loadavg } from 'node:os';
 import { existsSync } from 'node:fs';
 
 const argv = process.argv.slice(2);
+if (argv.includes('--timeline') || argv.includes('--weights-diff')) {
+  // The training-run benchmarks have their own driver.
+  await import('./benchTimeline.mjs');
+  process.exit(0);
+}
 const opt = (name, def) => {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : def;

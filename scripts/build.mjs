@@ -28,6 +28,7 @@ const jobs = [
   { entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', external: nodeExternal, banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: ['webview/inspectorMain.ts'], outfile: 'dist/webview/inspector.js', platform: 'browser', format: 'iife' },
   { entryPoints: ['webview/analysisMain.ts'], outfile: 'dist/webview/analysis.js', platform: 'browser', format: 'iife' },
+  { entryPoints: ['webview/timelineMain.ts'], outfile: 'dist/webview/timeline.js', platform: 'browser', format: 'iife' },
   { entryPoints: ['webview/attentionMain.ts'], outfile: 'dist/webview/attention.js', platform: 'browser', format: 'iife' },
 ];
 const tests = findTests('test');

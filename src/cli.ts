@@ -18,6 +18,7 @@ import { prepareModel } from './worker/modelPrep';
 import { runTimeline } from './worker/timelineJob';
 import type { TimelineResult } from './analysis/timelineSchema';
 import { renderTimelineHtml } from './analysis/timelineReport';
+import { formatWeightsDiff, weightsDiff } from './analysis/weightsDiff';
 import { ATTENTION_OPTIONS, ATTENTION_USAGE, attentionCommand } from './cliAttention';
 
 const DEVICES: readonly DeviceName[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
@@ -37,6 +38,7 @@ function usage(): string {
     '                          (A is the reference for cross-model CKA)',
     '  model-lens timeline DIR|CKPT... [--images DIR] [--limit N] [--batch B] [--device D] [--json OUT] [--html OUT] [--no-cache]',
     '                          every checkpoint of a training run, ordered by step/epoch keys, file-name number or mtime',
+    '  model-lens weights-diff CKPT_A CKPT_B [--json OUT]   keys, shapes, dtypes and ‖B − A‖/‖A‖ per block',
     ...ATTENTION_USAGE,
     '',
     'Options:',
@@ -337,6 +339,15 @@ async function timeline(p: Parsed): Promise<void> {
   if (jsonOut !== '-') process.stdout.write(`${formatTimeline(result)}\n`);
 }
 
+async function diffWeights(p: Parsed): Promise<void> {
+  if (p.positional.length !== 2) throw new UsageError('weights-diff needs two checkpoints CKPT_A CKPT_B');
+  const jsonOut = p.flags.get('json');
+  if (jsonOut === true) throw new UsageError('--json needs an output path (or - for stdout)');
+  const d = await weightsDiff(p.positional[0] as string, p.positional[1] as string);
+  if (jsonOut !== undefined) writeOut(jsonOut, `${JSON.stringify(d, null, 2)}\n`);
+  if (jsonOut !== '-') process.stdout.write(`${formatWeightsDiff(d)}\n`);
+}
+
 async function runTimelineJob(params: TimelineRunParams): Promise<TimelineResult> {
   const workerPath = join(distDir(), 'worker.js');
   const bar = progressBar('checkpoints');
@@ -412,8 +423,9 @@ export async function main(argv: string[]): Promise<number> {
     else if (p.command === 'analyze') await analyze(p, false);
     else if (p.command === 'compare') await analyze(p, true);
     else if (p.command === 'timeline') await timeline(p);
+    else if (p.command === 'weights-diff') await diffWeights(p);
     else if (p.command === 'attention') await attentionCommand(p, (m) => { throw new UsageError(m); }, DEVICES);
-    else throw new UsageError(`unknown command "${p.command}" (inspect | analyze | compare | timeline | attention; see --help)`);
+    else throw new UsageError(`unknown command "${p.command}" (inspect | analyze | compare | timeline | weights-diff | attention; see --help)`);
     return 0;
   } catch (e) {
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');

@@ -12,6 +12,7 @@ import { createHeaderService } from './headerService';
 import { CheckpointHoverProvider } from './hoverProvider';
 import { INSPECTOR_VIEW_TYPES, InspectorProvider, viewTypeFor } from './inspectorProvider';
 import { registerAnalysisCommands } from './analysisCommands';
+import { registerTimelineCommands } from './timelineCommands';
 import { registerAttention } from './attentionPanel';
 import { lookupCachedAnalysis } from './analysisLookup';
 import type { HostServices, ModelLensSettings } from './services';
@@ -204,6 +205,7 @@ export function activate(context: vscode.ExtensionContext): void {
   });
 
   registerAnalysisCommands(context, services);
+  registerTimelineCommands(context, services);
   registerAttention(context, services);
   log.info(`Model Lens activated (${vscode.workspace.isTrusted ? 'trusted' : 'restricted'} workspace)`);
 }

@@ -10,6 +10,8 @@ export const ANALYSIS_RUN = 'analysis/run';
 export const TIMELINE_RUN = 'timeline/run';
 /** Notification worker→host: one checkpoint of a timeline job finished (TimelineCheckpointNote). */
 export const TIMELINE_CHECKPOINT = 'timeline/checkpoint';
+/** Request: weights diff of two checkpoints (WeightsDiffParams); answers `model-lens/weights-diff@1`. */
+export const WEIGHTS_DIFF = 'weights/diff';
 /** Notification worker→host: one batch done (or a phase change). */
 export const ANALYSIS_PROGRESS = 'analysis/progress';
 /** Request: statistics of one tensor (min/max/mean/std, non-finite counts). */
@@ -70,6 +72,14 @@ export interface TimelineCheckpointNote {
   total: number;
   file: string;
   cached: boolean;
+}
+
+/** Parameters of `weights/diff`: A is the reference (‖B − A‖ / ‖A‖). */
+export interface WeightsDiffParams {
+  fileA: string;
+  fileB: string;
+  variantA?: string;
+  variantB?: string;
 }
 
 /** Payload of `analysis/progress`. */

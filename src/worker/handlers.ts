@@ -8,7 +8,7 @@ import type { DeviceName } from '../analysis/resultSchema';
 import { tensorStats } from '../formats/tensorData';
 import type { RpcEndpoint } from '../protocol/rpc';
 import {
-  ANALYSIS_PROGRESS, ANALYSIS_RUN, INSPECT_HEADER, TIMELINE_CHECKPOINT, TIMELINE_RUN, type TimelineRunParams, TENSOR_STATS, WORKER_LOG, WORKER_PING,
+  ANALYSIS_PROGRESS, ANALYSIS_RUN, INSPECT_HEADER, TIMELINE_CHECKPOINT, TIMELINE_RUN, WEIGHTS_DIFF, type TimelineRunParams, type WeightsDiffParams, TENSOR_STATS, WORKER_LOG, WORKER_PING,
   type AnalysisRunParams, type InspectHeaderParams, type InspectHeaderResult, type TensorStatsParams, type WorkerLog, type WorkerPingParams, type WorkerPong,
 } from '../protocol/workerProtocol';
 import { DEFAULT_BATCH, abandonedRunsInFlight, runAnalysis } from './analysisJob';
@@ -17,6 +17,7 @@ import { listBackends } from './devices';
 import { prepareModel } from './modelPrep';
 import { onnxruntimeLoaded } from './ortRuntime';
 import { runTimeline } from './timelineJob';
+import { weightsDiff } from '../analysis/weightsDiff';
 
 const DEVICES: readonly DeviceName[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
 
@@ -101,6 +102,15 @@ export function registerWorkerHandlers(rpc: RpcEndpoint): void {
     );
     queue = job.catch(() => undefined);
     return job;
+  });
+
+  rpc.handle(WEIGHTS_DIFF, (raw, ctx) => {
+    const p = (raw ?? {}) as Partial<WeightsDiffParams>;
+    const fileA = str(p.fileA, 'fileA');
+    const fileB = str(p.fileB, 'fileB');
+    const variantA = optStr(p.variantA, 'variantA');
+    const variantB = optStr(p.variantB, 'variantB');
+    return weightsDiff(fileA, fileB, { signal: ctx.signal, ...(variantA !== undefined ? { variantA } : {}), ...(variantB !== undefined ? { variantB } : {}) });
   });
 
   rpc.handle(TENSOR_STATS, async (raw) => {
