@@ -11,6 +11,7 @@ import { RpcError } from './protocol/rpc';
 import { readAnalysisBundle, renderHtmlReport } from './analysis/htmlReport';
 import { openCheckpoint } from './formats/openCheckpoint';
 import { ANALYSIS_SCHEMA, INSPECT_SCHEMA, type AnalysisResult, type DeviceName, type MetricBlock } from './analysis/resultSchema';
+import { CKA_TOKEN_MODES, DISTANCE_CONVENTIONS } from './analysis/graph/reductions';
 import type { ModelSummary } from './model/modelTypes';
 import type { AnalysisProgress, AnalysisRunParams, TimelineRunParams } from './protocol/workerProtocol';
 import { DEFAULT_BATCH, DEFAULT_SYNTHETIC_COUNT, runAnalysis } from './worker/analysisJob';
@@ -33,6 +34,7 @@ function usage(): string {
     'Usage:',
     '  model-lens inspect FILE [--json] [--heads H] [--variant V]',
     '  model-lens analyze CKPT [--images DIR] [--limit N] [--batch B] [--device D] [--heads H] [--variant V]',
+    '                          [--distance-convention renormalised|vit] [--cka-tokens all|patch|cls|mean]',
     '                          [--json OUT] [--html OUT] [--no-cache]',
     '  model-lens compare CKPT_A CKPT_B [CKPT_C ...] [same options] [--heads-b H] [--variant-b V]',
     '                          (A is the reference for cross-model CKA)',
@@ -48,6 +50,9 @@ function usage(): string {
     `  --device D     ${DEVICES.join('|')} (default auto: GPU providers first, CPU fallback)`,
     '  --heads H      number of attention heads when the checkpoint does not record it',
     '  --variant V    weight set inside the file (e.g. model_ema)',
+    '  --distance-convention C  renormalised (default: patch rows renormalised after dropping special',
+    '                 tokens) | vit (raw patch block, as the ViT authors\' code); see docs/metrics.md',
+    '  --cka-tokens T all (default: every token flattened) | patch | cls | mean (mean of the patch tokens)',
     '  --json OUT     write the model-lens/analysis@1 (inspect: model-lens/inspect@1) JSON to OUT ("-" = stdout)',
     '  --html OUT     write a self-contained HTML report',
     '  --no-cache     neither read nor write the result cache',
@@ -64,7 +69,7 @@ interface Parsed {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['images', 'limit', 'batch', 'device', 'heads', 'heads-b', 'variant', 'variant-b', 'json', 'html', 'image', 'layer', 'head', 'query', 'png', 'opacity']);
+const VALUE_FLAGS = new Set(['images', 'limit', 'batch', 'device', 'heads', 'heads-b', 'variant', 'variant-b', 'json', 'html', 'image', 'layer', 'head', 'query', 'png', 'opacity', 'distance-convention', 'cka-tokens']);
 const BOOL_FLAGS = new Set(['no-cache', 'help', 'cls', 'rollout']);
 
 function parseArgs(argv: string[]): Parsed {
@@ -140,11 +145,29 @@ function range(row: readonly number[], digits = 1): string {
   return `${fmt(Math.min(...finite), digits)}–${fmt(Math.max(...finite), digits)}`;
 }
 
-function layerTable(ad: MetricBlock, hd: MetricBlock, cka: number[][]): string[] {
-  const rows = [['layer', 'attn dist px', 'heads min–max', 'head div nats', 'heads min–max', 'CKA(l,l+1)']];
+function ciCell(b: MetricBlock | undefined, l: number, digits: number): string {
+  const ci = b?.ci95?.perLayer[l];
+  return ci ? `${fmt(ci[0], digits)}–${fmt(ci[1], digits)}` : '—';
+}
+
+interface TableBlocks {
+  attentionDistance: MetricBlock;
+  headDiversity: MetricBlock;
+  specialMass?: MetricBlock | undefined;
+  attentionEntropy?: MetricBlock | undefined;
+}
+
+function layerTable(b: TableBlocks, cka: number[][]): string[] {
+  const { attentionDistance: ad, headDiversity: hd, specialMass: sm, attentionEntropy: en } = b;
+  const rows = [['layer', 'attn dist px', '95% CI', 'heads min–max', 'head div nats', '95% CI', 'heads min–max', 'special mass', 'entropy nats', 'CKA(l,l+1)']];
   ad.perLayer.forEach((v, l) => {
     const next = cka[l]?.[l + 1];
-    rows.push([String(l + 1), fmt(v, 1), range(ad.perHead[l] ?? []), fmt(hd.perLayer[l], 3), range(hd.perHead[l] ?? [], 2), next === undefined ? '' : fmt(next, 3)]);
+    rows.push([
+      String(l + 1), fmt(v, 1), ciCell(ad, l, 1), range(ad.perHead[l] ?? []),
+      fmt(hd.perLayer[l], 3), ciCell(hd, l, 3), range(hd.perHead[l] ?? [], 2),
+      fmt(sm?.perLayer[l], 3), fmt(en?.perLayer[l], 2),
+      next === undefined ? '' : fmt(next, 3),
+    ]);
   });
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows.map((r) => `  ${r.map((cell, c) => cell.padStart(widths[c]!)).join('   ')}`);
@@ -158,19 +181,20 @@ export function formatSummary(r: AnalysisResult): string {
   const src = r.probe.source === 'folder' ? `folder ${r.probe.preprocess.folder ?? ''}` : 'synthetic';
   out.push(`Probes     ${r.probe.count} images (${src}), batch ${r.probe.batchSize}, ${r.probe.preprocess.size.join('×')} px; CKA over ${r.cka.batches} batch(es)`);
   out.push(`Device     ${r.device.used}${r.device.requested !== r.device.used ? ` (requested ${r.device.requested})` : ''}${r.device.fallbackReason ? ` — ${r.device.fallbackReason}` : ''}`);
+  if (r.options) out.push(`Options    distance convention ${r.options.distanceConvention}, CKA tokens ${r.options.ckaTokens}; 95% intervals: bootstrap over probe images (docs/metrics.md)`);
   out.push('');
   out.push(r.compare ? `A: ${basename(r.model.file)}` : 'Per layer');
-  out.push(...layerTable(r.attentionDistance, r.headDiversity, r.cka.matrix));
+  out.push(...layerTable(r, r.cka.matrix));
   if (r.compare) {
     out.push('', `B: ${basename(r.compare.model.file)}`);
-    out.push(...layerTable(r.compare.attentionDistance, r.compare.headDiversity, r.compare.cka.matrix));
+    out.push(...layerTable(r.compare, r.compare.cka.matrix));
     const n = Math.min(r.compare.crossCka.length, r.compare.crossCka[0]?.length ?? 0);
     if (n > 0) out.push('', `Cross-model CKA, layer l of A vs layer l of B: ${Array.from({ length: n }, (_, l) => fmt(r.compare?.crossCka[l]?.[l], 3)).join('  ')}`);
   }
   (r.compareMore ?? []).forEach((c, i) => {
     const letter = String.fromCharCode(67 + i);
     out.push('', `${letter}: ${basename(c.model.file)}`);
-    out.push(...layerTable(c.attentionDistance, c.headDiversity, c.cka.matrix));
+    out.push(...layerTable(c, c.cka.matrix));
     const n = Math.min(c.crossCka.length, c.crossCka[0]?.length ?? 0);
     if (n > 0) out.push('', `Cross-model CKA, layer l of A vs layer l of ${letter}: ${Array.from({ length: n }, (_, l) => fmt(c.crossCka[l]?.[l], 3)).join('  ')}`);
   });
@@ -253,6 +277,13 @@ async function inspect(p: Parsed): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+function choiceFlag<T extends string>(p: Parsed, name: string, choices: readonly T[]): T | undefined {
+  const v = strFlag(p, name);
+  if (v === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(v)) throw new UsageError(`--${name} must be one of ${choices.join('|')}, got ${v}`);
+  return v as T;
+}
+
 async function analyze(p: Parsed, compare: boolean): Promise<void> {
   if (compare ? p.positional.length < 2 : p.positional.length !== 1) throw new UsageError(compare ? 'compare needs two or more checkpoints CKPT_A CKPT_B [CKPT_C ...]' : 'analyze needs exactly one checkpoint');
   const device = (strFlag(p, 'device') ?? 'auto') as DeviceName;
@@ -267,6 +298,8 @@ async function analyze(p: Parsed, compare: boolean): Promise<void> {
   set('limit', intFlag(p, 'limit', 1));
   set('heads', intFlag(p, 'heads', 1));
   set('variant', strFlag(p, 'variant'));
+  set('distanceConvention', choiceFlag(p, 'distance-convention', DISTANCE_CONVENTIONS));
+  set('ckaTokens', choiceFlag(p, 'cka-tokens', CKA_TOKEN_MODES));
   if (compare) {
     set('headsB', intFlag(p, 'heads-b', 1));
     set('variantB', strFlag(p, 'variant-b'));

@@ -31,6 +31,8 @@ test('bad input: exit code 2 and exactly one line naming the file', () => {
     [['inspect', join(root, 'test', 'fixtures', 'bad', 'binunicode-4gb.pth')], /binunicode-4gb\.pth @ offset \d+: /],
     [['analyze', join(models, 'vit_tiny_patch8_32.pth'), '--device', 'tpu'], /--device must be one of/],
     [['compare', join(models, 'vit_tiny_patch8_32.pth')], /compare needs two/],
+    [['analyze', join(models, 'vit_tiny_patch8_32.pth'), '--distance-convention', 'raw'], /--distance-convention must be one of renormalised\|vit/],
+    [['analyze', join(models, 'vit_tiny_patch8_32.pth'), '--cka-tokens', 'spatial'], /--cka-tokens must be one of all\|patch\|cls\|mean/],
   ] as Array<[string[], RegExp]>) {
     const r = lens(...args);
     assert.equal(r.code, 2, args.join(' '));
@@ -54,6 +56,22 @@ test('analyze --json writes model-lens/analysis@1 with plain nested arrays; seco
   const again = lens(...args);
   assert.match(again.out, /cached result/);
   assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), res);
+});
+
+test('--distance-convention and --cka-tokens are recorded in the result, with intervals, mass and entropy', () => {
+  const r = lens('analyze', join(models, 'vit_tiny_patch8_32.pth'), '--images', join(root, 'test', 'fixtures', 'probes', 'png32'), '--batch', '4',
+    '--distance-convention', 'vit', '--cka-tokens', 'patch', '--json', '-', '--no-cache');
+  assert.equal(r.code, 0, r.err);
+  const res = JSON.parse(r.out) as Record<string, any>;
+  assert.deepEqual(res['options'], { distanceConvention: 'vit', ckaTokens: 'patch', imageSize: [32, 32] });
+  for (const k of ['attentionDistance', 'headDiversity', 'specialMass', 'attentionEntropy']) {
+    assert.equal(res[k].ci95.perHead.length, 3, k);
+    const [lo, hi] = res[k].ci95.perLayer[0] as [number, number];
+    assert.ok(lo <= res[k].perLayer[0] && res[k].perLayer[0] <= hi, `${k}: ${lo} ≤ ${res[k].perLayer[0]} ≤ ${hi}`);
+  }
+  assert.equal(res['specialMass'].unit, 'fraction');
+  // Two CKA batches: too few for an interval over minibatches.
+  assert.equal(res['cka'].ci95, undefined);
 });
 
 test('compare --json - prints the compare block with crossCka[layerA][layerB]', () => {

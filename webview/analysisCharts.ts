@@ -268,7 +268,8 @@ export function metricChartConfig(o: MetricChartOptions): ChartConfiguration {
       borderWidth: 1,
       pointRadius: 3.5,
       pointHoverRadius: 6,
-      order: 2,
+      // chart.js draws lower orders last: heads on top, so a layer-mean marker never hides a head dot.
+      order: 0,
     });
     datasets.push({
       type: o.meanStyle === 'line' ? 'line' : 'scatter',

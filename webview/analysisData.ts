@@ -170,24 +170,30 @@ export interface ViewWarning {
 }
 
 function kindOf(text: string): WarningKind {
-  if (/synthetic/i.test(text)) return 'synthetic';
+  if (/synthetic set|probe(?:s| images) are (?:the built-in )?synthetic/i.test(text)) return 'synthetic';
   if (/fall(?:back|s back|ing back| back)|fell back/i.test(text)) return 'fallback';
   if (/cka/i.test(text) && /batch/i.test(text)) return 'cka-batch';
   return 'other';
 }
 
 /**
- * The result's own warnings, plus the three the view must always show (synthetic probes, CPU fallback,
- * a CKA batch left out) when the engine did not already word them.
+ * The result's own warnings, plus the ones the view must always show (synthetic probes, a device the
+ * user asked for that was not available, a CKA batch left out) when the engine did not already word them.
+ * With device `auto` a CPU run is the normal outcome on a machine without a GPU, not a warning: the Run
+ * card says where it ran and why (deviceInfo).
  */
 export function collectWarnings(r: AnalysisResult): ViewWarning[] {
-  const out: ViewWarning[] = r.warnings.filter((w) => typeof w === 'string' && w.length > 0).map((text) => ({ kind: kindOf(text), text }));
+  const asked = r.device.requested !== 'auto';
+  const out: ViewWarning[] = r.warnings
+    .filter((w) => typeof w === 'string' && w.length > 0)
+    .map((text) => ({ kind: kindOf(text), text }))
+    .filter((w) => w.kind !== 'fallback' || asked);
   const has = (k: WarningKind): boolean => out.some((w) => w.kind === k);
   if (r.probe.source === 'synthetic' && !has('synthetic')) {
-    out.push({ kind: 'synthetic', text: 'Probe images are the built-in synthetic set; choose a folder of natural images for paper-grade numbers.' });
+    out.push({ kind: 'synthetic', text: SYNTHETIC_VIEW_TEXT });
   }
-  if (r.device.fallbackReason && !has('fallback')) {
-    out.push({ kind: 'fallback', text: `Ran on ${r.device.used} instead of ${r.device.requested}: ${r.device.fallbackReason}` });
+  if (asked && r.device.fallbackReason && r.device.used !== r.device.requested && !has('fallback')) {
+    out.push({ kind: 'fallback', text: `You asked for ${deviceLabel(r.device.requested)}, which was not available; ran on ${deviceLabel(r.device.used)}: ${r.device.fallbackReason}` });
   }
   const bs = r.probe.batchSize;
   const tail = bs > 0 ? r.probe.count % bs : 0;
@@ -197,26 +203,70 @@ export function collectWarnings(r: AnalysisResult): ViewWarning[] {
   return out;
 }
 
-/** Text of the device line, e.g. "cpu (requested auto; fell back, see warnings)"; the reason itself is in the warnings. */
-export function deviceText(r: AnalysisResult): string {
+/** What the view says about synthetic probes (the engine's own wording names a CLI flag). */
+export const SYNTHETIC_VIEW_TEXT =
+  'Probe images are the built-in synthetic set, which can change the conclusions (on the demo pair it moves the supervised model’s mean CKA from 0.60 to 0.99). Choose a folder of natural images for paper-grade numbers.';
+
+const DEVICE_LABELS: Record<string, string> = { cpu: 'CPU', cuda: 'CUDA', webgpu: 'WebGPU', dml: 'DirectML', coreml: 'CoreML', auto: 'auto' };
+
+/** "CPU", "CUDA", "WebGPU", … for a device name. */
+export function deviceLabel(d: string): string {
+  return DEVICE_LABELS[d] ?? d;
+}
+
+/** The Run card's device line: where it ran and, one click away, why (when auto found no GPU). */
+export interface DeviceInfo {
+  text: string;
+  /** Why this device: shown behind a disclosure, not as a warning. */
+  detail?: string;
+}
+
+export function deviceInfo(r: AnalysisResult): DeviceInfo {
   const d = r.device;
-  const parts: string[] = [];
-  if (d.requested !== d.used) parts.push(`requested ${d.requested}`);
-  if (d.fallbackReason) parts.push('fell back, see warnings');
-  return parts.length ? `${d.used} (${parts.join('; ')})` : d.used;
+  const used = deviceLabel(d.used);
+  if (d.requested === 'auto') {
+    if (!d.fallbackReason) return { text: used };
+    return { text: used, detail: `Device “auto” found no GPU it could use here, so the run used the ${used}. Providers tried: ${d.fallbackReason}. Model Lens: Select Compute Device chooses another.` };
+  }
+  if (d.requested === d.used) return { text: used };
+  return { text: `${used} (requested ${deviceLabel(d.requested)}; see warnings)` };
+}
+
+/** Text of the device line: "CPU", or "CPU (requested CUDA; see warnings)". */
+export function deviceText(r: AnalysisResult): string {
+  return deviceInfo(r).text;
+}
+
+/** "3 batches of 16 + 1 of 8" for 56 images in batches of 16; "4 batches of 16"; "1 batch of 3". */
+export function batchPlan(count: number, batchSize: number): string {
+  if (!(count > 0) || !(batchSize > 0)) return `batches of ${batchSize}`;
+  const full = Math.floor(count / batchSize);
+  const tail = count % batchSize;
+  if (full === 0) return `1 batch of ${tail}`;
+  const head = `${full} batch${full === 1 ? '' : 'es'} of ${batchSize}`;
+  return tail > 0 ? `${head} + 1 of ${tail}` : head;
 }
 
 /** Label/value rows describing the probe set and the CKA batches, for the header. */
 export function probeRows(r: AnalysisResult): [string, string][] {
   const p = r.probe;
   const pp = p.preprocess ?? ({} as Partial<AnalysisResult['probe']['preprocess']>);
-  const src = p.source === 'folder' ? (pp.folder ? `folder ${baseName(pp.folder)}` : 'folder') : 'synthetic (built-in)';
+  const src = p.source === 'folder' ? (pp.folder ? `folder ${baseName(pp.folder)}` : 'folder') : p.source === 'synthetic' ? 'synthetic (built-in)' : String(p.source);
   const size = Array.isArray(pp.size) ? ` at ${pp.size[0]}×${pp.size[1]} px` : '';
   const skipped = pp.skipped ? ` (${pp.skipped} unreadable skipped)` : '';
+  const bs = p.batchSize;
+  const tail = bs > 0 ? p.count % bs : 0;
+  // CKA uses every batch of at least 4 images; a smaller last batch is left out (and said so).
+  const ckaText =
+    !(r.cka.batches > 0)
+      ? 'no batch of 4 or more images'
+      : tail > 0 && tail < 4
+        ? `${batchPlan(p.count - tail, bs)}; the last ${tail} left out`
+        : batchPlan(p.count, bs);
   return [
     ['Probes', src],
-    ['Images', `${p.count}${skipped} in batches of ${p.batchSize}${size}`],
-    ['CKA', `${r.cka.batches} batch${r.cka.batches === 1 ? '' : 'es'} of ${p.batchSize}${r.compare ? ', same batches for both models' : ''}`],
+    ['Images', `${p.count}${skipped} in ${batchPlan(p.count, bs)}${size}`],
+    ['CKA', `${ckaText}${r.compare ? ', same batches for both models' : ''}`],
   ];
 }
 

@@ -83,6 +83,7 @@ function startWebview(api: VsCodeApi): void {
     cancel: () => rpc.notify(M.cancel, {}),
     rerun: () => rpc.notify(M.rerun, {}),
     showLog: () => rpc.notify(M.showLog, {}),
+    command: (c) => rpc.notify(M.command, { command: c }),
     save: async (req: ExportRequest) => {
       const res = await rpc.request<ExportResponse>(M.export, req);
       return res.saved && res.path ? `Saved ${res.path}` : '';
@@ -152,6 +153,7 @@ function startStandalone(): void {
     cancel: () => undefined,
     rerun: () => undefined,
     showLog: () => undefined,
+    command: () => undefined,
     save: async (req: ExportRequest, r: AnalysisResult) => {
       if (req.format === 'json') {
         const name = exportFileName(r, 'json', 'json');

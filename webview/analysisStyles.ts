@@ -69,7 +69,7 @@ body {
   font-size: var(--vscode-font-size);
   line-height: 1.45;
 }
-.ml-root { max-width: 1180px; margin: 0 auto; padding: 14px 20px 40px; box-sizing: border-box; }
+.ml-root { max-width: 2400px; margin: 0 auto; padding: 14px 20px 40px; box-sizing: border-box; }
 .ml-root *, .ml-root *::before, .ml-root *::after { box-sizing: border-box; }
 .ml-topbar { display: flex; flex-wrap: wrap; align-items: baseline; gap: 8px 16px; justify-content: space-between;
   border-bottom: 1px solid var(--vscode-panel-border); padding-bottom: 10px; margin-bottom: 14px; }
@@ -96,7 +96,17 @@ body {
 .ml-callout h2 { font-size: 1em; margin: 0 0 4px; }
 .ml-callout ul { margin: 0; padding-left: 18px; }
 .ml-callout.ml-error { border-color: var(--vscode-inputValidation-errorBorder, #be1100); background: var(--vscode-inputValidation-errorBackground, transparent); }
-.ml-error-text { font-family: var(--vscode-editor-font-family, monospace); white-space: pre-wrap; overflow-wrap: anywhere; margin: 6px 0 10px; }
+.ml-callout.ml-error h2 { font-size: 1.25em; color: var(--vscode-errorForeground, inherit); margin-bottom: 6px; }
+.ml-error-problem { font-size: 1.05em; margin: 0 0 8px; overflow-wrap: anywhere; }
+.ml-error-facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 0 0 8px; }
+.ml-error-facts dt { color: var(--vscode-descriptionForeground); }
+.ml-error-facts dd { margin: 0; font-family: var(--vscode-editor-font-family, monospace); overflow-wrap: anywhere; }
+.ml-error-hint { margin: 0 0 10px; }
+.ml-why { display: inline; }
+.ml-why summary { display: inline; cursor: pointer; color: var(--vscode-textLink-foreground); list-style: none; }
+.ml-why summary::-webkit-details-marker { display: none; }
+.ml-why[open] p { margin: 4px 0 0; color: var(--vscode-descriptionForeground); }
+.ml-callout li .ml-btn { margin: 4px 0 2px; }
 .ml-progress { border: 1px solid var(--vscode-panel-border); border-radius: 4px; padding: 14px 16px; margin: 10px 0; }
 .ml-progress-row { display: flex; gap: 12px; align-items: center; }
 .ml-progress-bar { flex: 1; height: 6px; border-radius: 3px; background: var(--vscode-panel-border); overflow: hidden; }
@@ -104,13 +114,17 @@ body {
 .ml-progress-fill.ml-indeterminate { width: 30%; animation: ml-slide 1.2s linear infinite; }
 @keyframes ml-slide { from { margin-left: -30%; } to { margin-left: 100%; } }
 .ml-progress-label { margin: 0 0 8px; }
-.ml-section { border-top: 1px solid var(--vscode-panel-border); padding-top: 12px; margin-top: 18px; }
+.ml-section { border-top: 1px solid var(--vscode-panel-border); padding-top: 12px; margin-top: 18px; min-width: 0; }
+/* Two metric charts side by side when each still gets ~620 px; stacked below that. */
+.ml-metric-pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(620px, 1fr)); column-gap: 28px; }
+@media (max-width: 1320px) { .ml-metric-pair { grid-template-columns: minmax(0, 1fr); } }
 .ml-section-head { display: flex; flex-wrap: wrap; justify-content: space-between; align-items: baseline; gap: 6px 12px; }
 .ml-section-head h2 { font-size: 1.15em; margin: 0; font-weight: 600; }
 .ml-note { color: var(--vscode-descriptionForeground); margin: 4px 0 8px; max-width: 78ch; }
 .ml-chart-wrap { position: relative; width: 100%; }
 .ml-chart-wrap canvas { display: block; }
 .ml-chart-wrap.ml-metric { height: clamp(260px, 42vw, 470px); }
+@media (min-width: 1321px) { .ml-chart-wrap.ml-metric { height: clamp(300px, 28vw, 520px); } }
 .ml-heat-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(330px, 1fr)); gap: 18px; align-items: end; }
 .ml-heat { max-width: 560px; }
 .ml-heat.ml-heat-wide { max-width: 900px; grid-column: 1 / -1; }

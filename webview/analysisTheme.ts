@@ -49,8 +49,17 @@ export function readTheme(): ChartTheme {
     border: hc && contrast ? contrast : cssVar(style, '--vscode-panel-border', dark ? '#444444' : '#d0d0d0'),
     fontFamily: cssVar(style, '--vscode-font-family', 'system-ui, -apple-system, "Segoe UI", sans-serif'),
     fontSize,
-    series: [cssVar(style, '--vscode-charts-blue', dark ? '#3794ff' : '#1a85ff'), cssVar(style, '--vscode-charts-orange', dark ? '#d18616' : '#d18616')],
+    series: seriesColors(kind, cssVar(style, '--vscode-charts-blue', dark ? '#3794ff' : '#1a85ff'), cssVar(style, '--vscode-charts-orange', dark ? '#d18616' : '#d18616')),
   };
+}
+
+/**
+ * Model A and B. High-contrast light maps charts.orange to a blue (both read as "blue" next to each
+ * other), so it gets a fixed dark blue / dark red pair, both above 6:1 on white.
+ */
+export function seriesColors(kind: ChartTheme['kind'], blue: string, orange: string): [string, string] {
+  if (kind === 'high-contrast-light') return ['#0f4a85', '#b5200d'];
+  return [blue, orange];
 }
 
 /** `rgba()` of a CSS hex or rgb colour with the given alpha; other syntaxes are returned unchanged. */

@@ -3,23 +3,25 @@
 // The analysis view's DOM: header (models, device, probes), warnings, progress/cancel, the charts with
 // their table views and export buttons. Every file-derived string goes in as text, never as HTML.
 import type { Chart } from 'chart.js' with { 'resolution-mode': 'import' };
-import type { AnalysisProgress, AnalysisResult, AnalysisViewState, ChartId, CsvMetric, ExportRequest, ModelSummary } from '../src/protocol/analysisViewProtocol';
+import type { AnalysisProgress, AnalysisResult, AnalysisViewState, ChartId, CsvMetric, ExportRequest, ModelSummary, ViewCommand } from '../src/protocol/analysisViewProtocol';
 import { chartPng, createChart, matrixChartConfig, metricChartConfig, type MetricSeries } from './analysisCharts';
 import {
   ckaCellText,
   collectWarnings,
-  deviceText,
+  deviceInfo,
   formatMs,
   formatValue,
   modelRows,
   offDiagonalMean,
   probeRows,
   scaleColor,
+  SYNTHETIC_VIEW_TEXT,
   textOn,
   viridis,
 } from './analysisData';
 import { baseName, ckaUnavailableText, compareLabels, hasCka, matrixCols, modelLabel } from '../src/protocol/analysisExport';
 import { readTheme, type ChartTheme } from './analysisTheme';
+import { errorCardModel } from './analysisErrors';
 
 /** What the view asks of its host (the extension, or the standalone page). */
 export interface ViewBridge {
@@ -27,6 +29,8 @@ export interface ViewBridge {
   cancel(): void;
   rerun(): void;
   showLog(): void;
+  /** Runs one of the view's follow-up actions in the host (webview mode only). */
+  command(c: ViewCommand): void;
   /** Saves an export; resolves with a short status line ("" when the user cancelled). */
   save(req: ExportRequest, result: AnalysisResult): Promise<string>;
   /** Opens the attention maps of model `model` (0 = A) at a 0-based layer and head (webview only). */
@@ -212,10 +216,11 @@ export class AnalysisView {
     if (r && s?.phase === 'done') {
       actions.append(button('Export JSON', () => this.save({ format: 'json' }), { title: 'The full result, schema model-lens/analysis@1' }));
     }
-    if (this.bridge.mode === 'webview' && s && s.phase !== 'running') {
+    // Each follow-up appears once: the error card and the cancelled note carry their own.
+    if (this.bridge.mode === 'webview' && s?.phase === 'done') {
       actions.append(button('Re-run', () => this.bridge.rerun(), { title: 'Run the analysis again, ignoring the cache' }));
     }
-    if (this.bridge.mode === 'webview') actions.append(button('Show log', () => this.bridge.showLog()));
+    if (this.bridge.mode === 'webview' && s?.phase !== 'error') actions.append(button('Show log', () => this.bridge.showLog()));
     this.statusEl = el('div', { class: 'ml-status', attrs: { role: 'status', 'aria-live': 'polite' } });
     return el('header', { class: 'ml-topbar' }, el('div', {}, el('h1', {}, title), sub ? el('p', { class: 'ml-subtitle' }, sub) : null), el('div', {}, actions, this.statusEl));
   }
@@ -254,15 +259,24 @@ export class AnalysisView {
   }
 
   private errorBox(s: AnalysisViewState): HTMLElement {
-    const e = s.error ?? { code: 'internal', message: 'Unknown error' };
-    // Restricted Mode is a state the user resolves, not a failure of the run.
-    const heading = e.code === 'untrusted' ? 'Waiting for workspace trust' : 'The analysis failed';
+    // The inspector's error card: title, the problem, file / offset / code, a hint, one primary action.
+    const m = errorCardModel(s);
+    const dl = el('dl', { class: 'ml-error-facts' });
+    for (const [k, v] of m.facts) dl.append(el('dt', {}, k), el('dd', {}, v));
+    const actions = el('div', { class: 'ml-actions' });
+    if (this.bridge.mode === 'webview') {
+      const p = m.primary;
+      if (p) actions.append(button(p.label, () => (p.command === 'rerun' ? this.bridge.rerun() : this.bridge.command(p.command)), { primary: true, title: p.title }));
+      actions.append(button('Show log', () => this.bridge.showLog()));
+    }
     return el(
-      'div',
+      'section',
       { class: 'ml-callout ml-error', attrs: { role: 'alert' } },
-      el('h2', {}, heading),
-      el('div', { class: 'ml-error-text' }, e.message),
-      this.bridge.mode === 'webview' ? el('div', { class: 'ml-actions' }, button('Run again', () => this.bridge.rerun(), { primary: true }), button('Show log', () => this.bridge.showLog())) : null,
+      el('h2', {}, m.title),
+      el('p', { class: 'ml-error-problem' }, m.problem),
+      m.facts.length > 0 ? dl : null,
+      m.hint ? el('p', { class: 'ml-error-hint' }, m.hint) : null,
+      actions.childElementCount > 0 ? actions : null,
     );
   }
 
@@ -283,17 +297,20 @@ export class AnalysisView {
     const cards = el('div', { class: 'ml-cards' });
     cards.append(this.modelCard(r.model, c ? `Model A: ${labels[0]}` : 'Model', c ? this.theme.series[0] : undefined));
     if (c) cards.append(this.modelCard(c.model, `Model B: ${labels[1]}`, this.theme.series[1]));
-    const runRows: [string, string][] = [['Device', deviceText(r)], ...probeRows(r), ['Time', `${formatMs(r.timing.totalMs)} total, ${formatMs(r.timing.inferenceMs)} inference`]];
+    const runRows: [string, string | Node][] = [['Device', this.deviceValue(r)], ...probeRows(r), ['Time', `${formatMs(r.timing.totalMs)} total, ${formatMs(r.timing.inferenceMs)} inference`]];
     cards.append(this.card('Run', runRows));
     this.root.append(cards);
     // Warnings.
     const warnings = collectWarnings(r);
     if (warnings.length > 0) {
       this.root.append(
-        el('div', { class: 'ml-callout', attrs: { role: 'note', 'aria-label': 'Warnings' } }, el('h2', {}, warnings.length === 1 ? 'Warning' : `Warnings (${warnings.length})`), el('ul', {}, ...warnings.map((w) => el('li', {}, w.text)))),
+        el('div', { class: 'ml-callout', attrs: { role: 'note', 'aria-label': 'Warnings' } }, el('h2', {}, warnings.length === 1 ? 'Warning' : `Warnings (${warnings.length})`), el('ul', {}, ...warnings.map((w) => this.warningItem(w.kind, w.text)))),
       );
     }
-    for (const spec of METRICS) this.metricSection(r, spec, pending);
+    // Side by side when the editor is wide enough (CSS grid), stacked otherwise.
+    const pair = el('div', { class: 'ml-metric-pair' });
+    this.root.append(pair);
+    for (const spec of METRICS) this.metricSection(r, spec, pending, pair);
     this.ckaSection(r, pending);
     // Cross-model CKA uses the same batches: without CKA there is none (the CKA section says why).
     if (c && hasCka(r.cka)) this.crossSection(r, pending);
@@ -302,10 +319,25 @@ export class AnalysisView {
     );
   }
 
-  private card(title: string | Node, rows: [string, string][]): HTMLElement {
+  private card(title: string | Node, rows: [string, string | Node][]): HTMLElement {
     const dl = el('dl');
     for (const [k, v] of rows) dl.append(el('dt', {}, k), el('dd', {}, v));
     return el('section', { class: 'ml-card' }, el('h2', {}, title), dl);
+  }
+
+  /** "CPU", with the reason behind a disclosure when auto found no GPU (a normal outcome, not a warning). */
+  private deviceValue(r: AnalysisResult): Node {
+    const d = deviceInfo(r);
+    const span = el('span', { class: 'ml-device' }, d.text);
+    if (!d.detail) return span;
+    const details = el('details', { class: 'ml-why' }, el('summary', {}, 'why?'), el('p', {}, d.detail));
+    return el('span', {}, span, ' ', details);
+  }
+
+  private warningItem(kind: string, text: string): HTMLElement {
+    if (kind !== 'synthetic' || this.bridge.mode !== 'webview') return el('li', {}, text);
+    // In the editor the fix is one click, not a CLI flag.
+    return el('li', {}, SYNTHETIC_VIEW_TEXT, ' ', button('Choose Probe Images…', () => this.bridge.command('chooseProbeImages'), { primary: true, title: 'Pick a folder of your own PNG/JPEG images (modelLens.probeImagesFolder)' }));
   }
 
   private modelCard(m: ModelSummary, title: string, color?: string): HTMLElement {
@@ -331,6 +363,8 @@ export class AnalysisView {
       wrap.classList.toggle('ml-hidden', !now);
       b.textContent = now ? 'Hide table' : 'Show table';
       b.setAttribute('aria-expanded', String(now));
+      // The table opens below the chart, usually out of sight: bring it into view.
+      if (now) wrap.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
     });
     b.setAttribute('aria-expanded', String(open));
     return b;
@@ -352,7 +386,7 @@ export class AnalysisView {
     return [el('div', { class: 'ml-chart-wrap' }, canvas), canvas];
   }
 
-  private metricSection(r: AnalysisResult, spec: MetricSpec, pending: (() => void)[]): void {
+  private metricSection(r: AnalysisResult, spec: MetricSpec, pending: (() => void)[], parent: HTMLElement = this.root): void {
     const series = this.series(r, spec.metric);
     const aria = `${spec.title} per head and layer. ${series.map((s) => `${s.label}: layer means ${rangeText(s.block.perLayer, spec.tableDigits, spec.unit)}`).join('; ')}. The table view lists every value.`;
     const [wrap, canvas] = this.canvasFor(spec.id, aria);
@@ -367,7 +401,7 @@ export class AnalysisView {
       wrap,
       tables,
     );
-    this.root.append(section);
+    parent.append(section);
     pending.push(() => {
       // The exported PNG names the models, since its legend only says A and B.
       const title = series.length > 1 ? `${spec.title} — A: ${series[0]!.label} · B: ${series[1]!.label}` : `${spec.title} — ${series[0]!.label}`;

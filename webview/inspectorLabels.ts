@@ -7,6 +7,8 @@ const HEADS_SOURCES: Record<string, string> = {
   'checkpoint-args': 'the checkpoint’s args',
   'model-name': 'the model name',
   'dim/64': 'dim/64 (the standard ViT convention)',
+  weights: 'the weights’ shapes',
+  graph: 'the attention shapes in the ONNX graph (as the analysis reads them)',
   unknown: 'nowhere: unknown, set modelLens.headsOverride',
 };
 

@@ -171,7 +171,7 @@ function renderData(d: InspectorData): void {
     'Restricted Mode: the header and tensor statistics are shown; analysis waits until you trust this workspace.',
   );
   root.appendChild(trustBanner);
-  const f = findingsSection(d.findings, d.format);
+  const f = findingsSection(d.findings, d.format, d.weightsOnly);
   if (f) root.appendChild(f);
   const details = detailsSection(d);
   // For an ONNX graph the graph summary is the headline; for weights, the tensors are.
@@ -273,7 +273,7 @@ function variantChooser(d: InspectorData): HTMLElement {
 
 const SEVERITY_ORDER: Record<Finding['severity'], number> = { danger: 0, warning: 1, info: 2 };
 
-function findingsSection(findings: Finding[], format: string): HTMLElement | undefined {
+function findingsSection(findings: Finding[], format: string, weightsOnly: string | undefined): HTMLElement | undefined {
   const sorted = findings.slice().sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
   const danger = sorted.filter((f) => f.severity === 'danger');
   const other = sorted.filter((f) => f.severity !== 'danger');
@@ -289,6 +289,8 @@ function findingsSection(findings: Finding[], format: string): HTMLElement | und
     );
     section.appendChild(findingList(danger));
   }
+  // Not a danger, but what users hit daily: their own torch.load refuses the file.
+  if (weightsOnly && danger.length === 0) section.appendChild(el('div', { cls: 'banner warning weights-only', attrs: { role: 'note' } }, weightsOnly));
   if (other.length > 0) {
     const warn = other.filter((f) => f.severity === 'warning').length;
     const c = el('vscode-collapsible', {
@@ -342,8 +344,8 @@ function tensorSection(d: InspectorData): HTMLElement {
       text: (r) => formatShape(r.shape) + (r.strided ? ' (strided)' : ''),
       compare: (a, b) => a.shape.length - b.shape.length || compareShapes(a.shape, b.shape),
     },
-    { id: 'numel', label: 'Elements', width: '96px', align: 'right', text: (r) => formatInt(r.numel), compare: (a, b) => a.numel - b.numel },
-    { id: 'bytes', label: 'Size', width: '80px', align: 'right', text: (r) => formatBytes(r.bytes), title: (r) => `${formatInt(r.bytes)} bytes`, compare: (a, b) => a.bytes - b.bytes },
+    { id: 'numel', label: 'Elements', width: '96px', align: 'right', text: (r) => formatInt(r.numel), compare: (a, b) => a.numel - b.numel, firstSort: 'desc' },
+    { id: 'bytes', label: 'Size', width: '80px', align: 'right', text: (r) => formatBytes(r.bytes), title: (r) => `${formatInt(r.bytes)} bytes`, compare: (a, b) => a.bytes - b.bytes, firstSort: 'desc' },
     {
       id: 'offset',
       label: 'Offset',

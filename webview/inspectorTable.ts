@@ -12,6 +12,13 @@ export interface Column<R> {
   /** Full text for the tooltip when the cell may be truncated. */
   title?(row: R): string;
   compare(a: R, b: R): number;
+  /** Direction of the first click on this header: sizes and counts read largest first. */
+  firstSort?: 'asc' | 'desc';
+}
+
+/** The narrowest the row can be: the sum of each track's minimum ("52px", "minmax(200px, 1fr)" → 200). */
+export function minTableWidth(widths: readonly string[]): number {
+  return widths.reduce((sum, w) => sum + Number(/(\d+(?:\.\d+)?)px/.exec(w)?.[1] ?? 0), 0);
 }
 
 export interface VirtualTableOptions<R> {
@@ -29,6 +36,7 @@ type SortDir = 'asc' | 'desc';
 export class VirtualTable<R> {
   readonly element: HTMLElement;
   private readonly header: HTMLElement;
+  private readonly headerClip: HTMLElement;
   private readonly scroller: HTMLElement;
   private readonly spacer: HTMLElement;
   private readonly empty: HTMLElement;
@@ -59,10 +67,15 @@ export class VirtualTable<R> {
     this.empty = el('div', { cls: 'vt-empty' }, opts.emptyText);
     this.empty.hidden = true;
     this.scroller = el('div', { cls: 'vt-scroll', attrs: { tabindex: '0', role: 'rowgroup', 'aria-label': 'Tensors' } }, this.spacer, this.empty);
-    this.element = el('div', { cls: 'vt', attrs: { role: 'grid' } }, this.header, this.scroller);
+    // The header sits in its own clipping box that follows the body's horizontal scroll, so in a narrow
+    // column the labels stay above their cells.
+    this.headerClip = el('div', { cls: 'vt-head-clip' }, this.header);
+    this.element = el('div', { cls: 'vt', attrs: { role: 'grid' } }, this.headerClip, this.scroller);
     this.element.style.setProperty('--vt-template', template);
     this.element.style.setProperty('--vt-row', `${opts.rowHeight}px`);
+    this.element.style.setProperty('--vt-min-width', `${minTableWidth(columns.map((c) => c.width)) + 16}px`);
     this.scroller.addEventListener('scroll', () => {
+      if (this.headerClip.scrollLeft !== this.scroller.scrollLeft) this.headerClip.scrollLeft = this.scroller.scrollLeft;
       this.schedule();
       this.onViewChange?.();
     });
@@ -142,8 +155,9 @@ export class VirtualTable<R> {
   }
 
   private toggleSort(id: string): void {
-    if (this.sortCol?.id !== id) this.sortBy(id, 'asc');
-    else if (this.sortDir === 'asc') this.sortBy(id, 'desc');
+    const first = this.columns.find((c) => c.id === id)?.firstSort ?? 'asc';
+    if (this.sortCol?.id !== id) this.sortBy(id, first);
+    else if (this.sortDir === first) this.sortBy(id, first === 'asc' ? 'desc' : 'asc');
     else this.sortBy(undefined);
   }
 

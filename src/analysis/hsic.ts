@@ -2,7 +2,12 @@
 // Gram matrices arrive per batch from the graph (float32); every sum here is float64 because the unbiased
 // estimator subtracts large, nearly equal terms.
 
+import { bootstrapCells, type Interval } from './bootstrap';
+
 type Numeric = ArrayLike<number>;
+
+/** CKA intervals resample minibatches; with fewer of them a percentile interval means little (DESIGN.md item 9). */
+export const MIN_CKA_CI_BATCHES = 5;
 
 /** Below this many images the unbiased estimator is undefined (n(n-3) in the denominator). */
 export const MIN_CKA_BATCH = 4;
@@ -59,6 +64,8 @@ export class CkaAccumulator {
   private readonly offsets: number[];
   private readonly total: number;
   private readonly sums: Float64Array;
+  /** Each batch's own HSIC table, for the bootstrap over minibatches. */
+  private readonly perBatch: Float64Array[] = [];
   private batchCount = 0;
 
   constructor(private readonly layers: readonly number[]) {
@@ -90,13 +97,17 @@ export class CkaAccumulator {
       if (g.length !== lm * n * n) throw new RangeError(`model ${m}: Gram stack has ${g.length} values, expected ${lm}x${n}x${n}`);
       for (let l = 0; l < lm; l++) stats.push(gramStats(g, l * n * n, n));
     });
+    const own = new Float64Array(this.total * this.total);
     for (let p = 0; p < this.total; p++) {
       for (let q = p; q < this.total; q++) {
         const h = hsicFromStats(stats[p] as GramStats, stats[q] as GramStats, n);
         this.sums[p * this.total + q] = (this.sums[p * this.total + q] as number) + h;
         if (q !== p) this.sums[q * this.total + p] = (this.sums[q * this.total + p] as number) + h;
+        own[p * this.total + q] = h;
+        own[q * this.total + p] = h;
       }
     }
+    this.perBatch.push(own);
     this.batchCount++;
     return true;
   }
@@ -120,6 +131,42 @@ export class CkaAccumulator {
       }
       out.push(row);
     }
+    return out;
+  }
+
+  /**
+   * 95% percentile-bootstrap interval of each CKA cell over minibatches (same generator and order as
+   * bootstrap.ts, units = batches); undefined with fewer than MIN_CKA_CI_BATCHES batches.
+   */
+  matrixCi95(a = 0, b = a): Interval[][] | undefined {
+    const la = this.layers[a];
+    const lb = this.layers[b];
+    if (la === undefined || lb === undefined) throw new RangeError('no such model');
+    const nb = this.perBatch.length;
+    if (nb < MIN_CKA_CI_BATCHES) return undefined;
+    const oa = this.offsets[a] as number;
+    const ob = this.offsets[b] as number;
+    const t = this.total;
+    const sums = new Float64Array(t * t);
+    const cells = bootstrapCells(nb, la * lb, (counts, out) => {
+      sums.fill(0);
+      for (let k = 0; k < nb; k++) {
+        const c = counts[k] as number;
+        if (c === 0) continue;
+        const h = this.perBatch[k] as Float64Array;
+        for (let x = 0; x < t * t; x++) sums[x] = (sums[x] as number) + c * (h[x] as number);
+      }
+      for (let i = 0; i < la; i++) {
+        for (let j = 0; j < lb; j++) {
+          const p = oa + i;
+          const q = ob + j;
+          const den = Math.sqrt((sums[p * t + p] as number) * (sums[q * t + q] as number));
+          out[i * lb + j] = den > 0 ? (sums[p * t + q] as number) / den : NaN;
+        }
+      }
+    });
+    const out: Interval[][] = [];
+    for (let i = 0; i < la; i++) out.push(cells.slice(i * lb, (i + 1) * lb));
     return out;
   }
 }

@@ -74,6 +74,14 @@ export async function readSafetensorsHeader(src: ByteSource): Promise<Safetensor
   const lenBytes = await src.read(0, 8);
   const dv = new DataView(lenBytes.buffer, lenBytes.byteOffset, 8);
   const n = dv.getBigUint64(0, true);
+  // A length that cannot be right and no '{' where the JSON header must start: this is not a safetensors
+  // file at all (random bytes, another format renamed), which is the first thing to say.
+  if ((n > BigInt(MAX_HEADER_BYTES) || n + 8n > BigInt(src.size)) && src.size > 8) {
+    const b8 = (await src.read(8, 1))[0]!;
+    if (b8 !== 0x7b) {
+      throw new ModelLensError('unknown-format', file, `not a safetensors file: a safetensors file starts with an 8-byte header length and a JSON header at byte 8, but here the length reads ${n} (the file has ${src.size} bytes) and byte 8 is 0x${b8.toString(16).padStart(2, '0')}, not "{"`, 0);
+    }
+  }
   if (n > BigInt(MAX_HEADER_BYTES)) {
     throw new ModelLensError('too-large', file, `safetensors header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes`, 0);
   }

@@ -32,7 +32,7 @@ const MAX_PICKLE_BYTES = 256 * 1024 * 1024;
 /** The first pickle of a legacy torch.save file is this integer. */
 export const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const STRIP_PREFIXES = ['module.', 'encoder.', 'backbone.'];
-const PREFERRED = ['state_dict', 'model', 'module', 'model_state_dict', 'model_state', 'net', 'network', 'weights', 'params', 'student', 'teacher'];
+const PREFERRED = ['state_dict', 'model', 'module', 'model_state_dict', 'model_state', 'net', 'network', 'weights', 'params', 'teacher', 'student'];
 const NON_WEIGHTS = /^(optimizer|optim|opt|optimizers|scaler|loss_scaler|amp|lr_scheduler|scheduler|lr_schedulers|grad_scaler)$/i;
 const EMA = /(^|[_.\-])ema($|[_.\-])|^ema[A-Z]|[a-z]Ema($|[A-Z_])|^shadow/;
 const CONFIG_KEYS = ['args', 'config', 'cfg', 'hyper_parameters', 'hparams', 'opt', 'opts'];
@@ -340,6 +340,16 @@ function flattenModule(obj: PyObject, prefix: string, out: Array<[string, PyTens
   }
 }
 
+/**
+ * A weight set that is a top-level name prefix inside one state dict (MoCo v3's `momentum_encoder` beside
+ * `base_encoder`): the tensors under `${variant}.` (after a DDP `module.`), names kept.
+ */
+function subPrefixVariant(c: Candidate | undefined, variant: string): Candidate | undefined {
+  if (!c || variant.length === 0) return undefined;
+  const tensors = c.tensors.filter(([n]) => n.startsWith(`${variant}.`) || n.startsWith(`module.${variant}.`));
+  return tensors.length > 0 ? { key: variant, path: c.path, tensors } : undefined;
+}
+
 function rankCandidate(c: Candidate): [number, number, number] {
   const ema = c.path.some((p) => EMA.test(p) || EMA.test(p.toLowerCase())) ? 1 : 0;
   const first = c.path[0];
@@ -416,7 +426,7 @@ async function assemble(
   if (skipped > 0) findings.push({ severity: 'info', kind: 'unsupported-dtype', message: `${skipped} tensors with complex or quantized dtypes are not shown` });
   let selected: Candidate | undefined = ranked[0];
   if (opts.variant !== undefined) {
-    selected = candidates.find((c) => c.key === opts.variant);
+    selected = candidates.find((c) => c.key === opts.variant) ?? subPrefixVariant(ranked[0], opts.variant);
     if (!selected) {
       throw new ModelLensError('not-found', file, `no weight set "${opts.variant}" in this checkpoint (available: ${candidates.map((c) => c.key).join(', ') || 'none'})`);
     }

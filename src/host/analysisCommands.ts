@@ -14,7 +14,8 @@ import { createResultCache, type ResultCache } from '../runtime/cache';
 import { ANALYSIS_CACHE_FOLDER } from './analysisLookup';
 import type { HostServices } from './services';
 
-type Outcome = { kind: 'done'; result: AnalysisResult; cached: boolean } | { kind: 'cancelled' } | { kind: 'error'; code: string; message: string };
+type ErrorInfo = { code: string; message: string; file?: string; offset?: number };
+type Outcome = { kind: 'done'; result: AnalysisResult; cached: boolean } | { kind: 'cancelled' } | ({ kind: 'error' } & ErrorInfo);
 
 interface Job {
   key: string;
@@ -24,9 +25,12 @@ interface Job {
   last: ViewProgress | undefined;
 }
 
-function errorInfo(e: unknown): { code: string; message: string } {
-  const err = e as { code?: unknown; message?: unknown } | null;
-  return { code: typeof err?.code === 'string' ? err.code : 'internal', message: typeof err?.message === 'string' ? err.message : String(e) };
+function errorInfo(e: unknown): ErrorInfo {
+  const err = e as { code?: unknown; message?: unknown; file?: unknown; offset?: unknown } | null;
+  const info: ErrorInfo = { code: typeof err?.code === 'string' ? err.code : 'internal', message: typeof err?.message === 'string' ? err.message : String(e) };
+  if (typeof err?.file === 'string') info.file = err.file;
+  if (typeof err?.offset === 'number' && Number.isSafeInteger(err.offset) && err.offset >= 0) info.offset = err.offset;
+  return info;
 }
 
 /** Registers the analysis commands and the analysis panel serializer. */
@@ -40,6 +44,11 @@ export function variantFromArg(arg: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 && v.length <= 200 ? v : undefined;
 }
 
+/** Whether the command came from a place (the inspector) after which the analysis view should take focus. */
+export function focusFromArg(arg: unknown): boolean {
+  return typeof arg === 'object' && arg !== null && !Array.isArray(arg) && (arg as Record<string, unknown>)['focus'] === true;
+}
+
 export function registerAnalysisCommands(context: vscode.ExtensionContext, services: HostServices): void {
   const cache: ResultCache = createResultCache(join(context.globalStorageUri.fsPath, ANALYSIS_CACHE_FOLDER), () => services.settings().cacheSizeLimitMB);
   const jobs = new Map<string, Job>();
@@ -49,8 +58,22 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
     cancel: (key) => jobs.get(key)?.cancel(),
     rerun: (files, variants) => void run(files, { force: true, variants }).catch(report),
     showLog: () => services.log.show(true),
+    command: (c, panel) => {
+      const target = panel.error?.file && panel.files.includes(panel.error.file) ? panel.error.file : panel.files[0];
+      const exec = (id: string, ...args: unknown[]): void => void vscode.commands.executeCommand(id, ...args).then(undefined, report);
+      if (c === 'openInspector' && target) exec('modelLens.openInInspector', vscode.Uri.file(target));
+      else if (c === 'chooseProbeImages') exec('modelLens.chooseProbeImages');
+      else if (c === 'manageTrust') exec('workbench.trust.manage');
+      else if (c === 'selectDevice') exec('modelLens.selectDevice');
+    },
     log: (level, msg) => services.log[level](msg),
   });
+  // Panels that waited for trust run as soon as it is granted.
+  context.subscriptions.push(
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      for (const p of panels.all()) if (p.error?.code === 'untrusted') void run(p.files, { force: true, variants: p.variants }).catch(report);
+    }),
+  );
   context.subscriptions.push(panels);
 
   const report = (e: unknown): void => {
@@ -126,11 +149,11 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
    * Shows the panel of these files and runs (or joins, or reads from cache) the analysis. Resolves with the
    * result (so `executeCommand('modelLens.analyze', uri)` returns it), or undefined when refused, cancelled or failed.
    */
-  const run = async (files: string[], opts: { force?: boolean; variants?: Variants } = {}): Promise<AnalysisResult | undefined> => {
+  const run = async (files: string[], opts: { force?: boolean; variants?: Variants; focus?: boolean } = {}): Promise<AnalysisResult | undefined> => {
     const variants = opts.variants ?? [];
     const key = panelKey(files, variants);
     const running = jobs.get(key);
-    const { panel, created } = panels.open(files, variants);
+    const { panel, created } = panels.open(files, variants, opts.focus === true);
     if (running) {
       // Joining: the panel follows the job that is already running.
       panel.show({ phase: 'running', progress: running.last ?? { done: 0, total: 0, stage: 'Starting…' } });
@@ -139,7 +162,7 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
     }
     if (!created && !opts.force && panel.phase === 'done') return panel.result; // re-revealed with its result
     if (!services.requireTrust(files.length === 2 ? 'Comparing checkpoints' : 'Analyzing attention & CKA')) {
-      panel.show({ phase: 'error', error: { code: 'untrusted', message: 'Running a model needs a trusted workspace. Trust this workspace (Manage Workspace Trust), then press Run again. Checkpoint headers stay available in the inspector.' } });
+      panel.show({ phase: 'error', error: { code: 'untrusted', message: 'Running a model needs a trusted workspace; the analysis starts when you trust this one.' } });
       return undefined;
     }
     const job = startJob(files, opts.force === true, variants);
@@ -153,7 +176,8 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
     }
     if (outcome.kind === 'cancelled') target?.show({ phase: 'cancelled' });
     else {
-      target?.show({ phase: 'error', error: { code: outcome.code, message: outcome.message } });
+      const { kind: _kind, ...error } = outcome;
+      target?.show({ phase: 'error', error });
       if (!target?.panel.visible) report(new Error(outcome.message));
     }
     return undefined;
@@ -175,7 +199,7 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
 
   reg('modelLens.analyze', async (arg) => {
     const uri = services.targetUri(arg) ?? (await services.pickCheckpoint('Model Lens: Analyze Checkpoint'));
-    return uri ? await run([uri.fsPath], { variants: [variantFromArg(arg)] }) : undefined;
+    return uri ? await run([uri.fsPath], { variants: [variantFromArg(arg)], focus: focusFromArg(arg) }) : undefined;
   });
   reg('modelLens.analyzeCheckpoint', async () => {
     const uri = await services.pickCheckpoint('Model Lens: Analyze Checkpoint');
@@ -185,7 +209,7 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
     const a = services.targetUri(arg) ?? (await services.pickCheckpoint('Model Lens: Compare — first checkpoint'));
     if (!a) return undefined;
     const b = await pickSecond(a);
-    return b ? await run([a.fsPath, b.fsPath], { variants: [variantFromArg(arg)] }) : undefined;
+    return b ? await run([a.fsPath, b.fsPath], { variants: [variantFromArg(arg)], focus: focusFromArg(arg) }) : undefined;
   });
   reg('modelLens.compareSelected', async (clicked, selected) => {
     const uris = (Array.isArray(selected) && selected.length > 0 ? selected : [clicked]).map((x) => services.targetUri(x)).filter((u): u is vscode.Uri => u !== undefined);

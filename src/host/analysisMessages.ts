@@ -8,9 +8,11 @@ import {
   CSV_METRICS,
   MAX_PNG_DATA_URL_CHARS,
   PNG_DATA_URL_PREFIX,
+  VIEW_COMMANDS,
   type ChartId,
   type CsvMetric,
   type ExportRequest,
+  type ViewCommand,
   type OpenAttentionParams,
 } from '../protocol/analysisViewProtocol';
 
@@ -21,6 +23,7 @@ const VIEW_NOTES: ReadonlySet<string> = new Set([M.ready, M.cancel, M.rerun, M.s
 export type ValidViewMessage =
   | { kind: 'note'; method: typeof M.ready | typeof M.cancel | typeof M.rerun | typeof M.showLog; params: Record<string, never> }
   | { kind: 'note'; method: typeof CANCEL_METHOD; params: { id: number } }
+  | { kind: 'note'; method: typeof M.command; params: { command: ViewCommand } }
   | { kind: 'note'; method: typeof M.openAttention; params: OpenAttentionParams }
   | { kind: 'req'; id: number; method: typeof M.export; params: ExportRequest }
   | { kind: 'res'; id: number; ok: boolean; result?: unknown; error?: { code: string; message: string } };
@@ -98,6 +101,13 @@ export function validateViewMessage(raw: unknown): Validation {
     if (method === CANCEL_METHOD) {
       if (!isObj(params) || !isId(params['id'])) return { ok: false, reason: '$/cancel needs a numeric id' };
       return { ok: true, message: { kind: 'note', method: CANCEL_METHOD, params: { id: params['id'] } } };
+    }
+    if (method === M.command) {
+      const cmd = isObj(params) ? params['command'] : undefined;
+      if (!isObj(params) || onlyKeys(params, ['command']) || typeof cmd !== 'string' || !(VIEW_COMMANDS as readonly string[]).includes(cmd)) {
+        return { ok: false, reason: `${M.command} needs one known command` };
+      }
+      return { ok: true, message: { kind: 'note', method: M.command, params: { command: cmd as ViewCommand } } };
     }
     if (method === M.openAttention) {
       const ok = isObj(params) && !onlyKeys(params, ['model', 'layer', 'head']) && [params['model'], params['layer'], params['head']].every((v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 100_000) && (params['model'] as number) <= 1;

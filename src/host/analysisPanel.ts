@@ -14,6 +14,7 @@ import {
   type ExportResponse,
   type OpenAttentionParams,
   type RenderPngResponse,
+  type ViewCommand,
 } from '../protocol/analysisViewProtocol';
 import type { AnalysisResult } from '../analysis/resultSchema';
 import { exportFileName, toCsv } from '../protocol/analysisExport';
@@ -28,6 +29,8 @@ export interface PanelActions {
   cancel(key: string): void;
   rerun(files: string[], variants: Variants): void;
   showLog(): void;
+  /** A follow-up the view offers (error card, probe warning) for this panel. */
+  command(c: ViewCommand, panel: AnalysisPanel): void;
   log(level: 'info' | 'warn' | 'error', message: string): void;
 }
 
@@ -83,6 +86,11 @@ export class AnalysisPanel {
 
   get phase(): AnalysisViewState['phase'] {
     return this.state.phase;
+  }
+
+  /** The error shown, if the run failed. */
+  get error(): AnalysisViewState['error'] {
+    return this.state.phase === 'error' ? this.state.error : undefined;
   }
 
   /** Replaces the state and sends it to the view. */
@@ -147,6 +155,7 @@ export class AnalysisPanel {
     if (!target) return { saved: false };
     await vscode.workspace.fs.writeFile(target, bytes);
     this.actions.log('info', `Exported ${target.fsPath}`);
+    void announceExport(target);
     return { saved: true, path: target.fsPath };
   }
 
@@ -206,6 +215,7 @@ export class AnalysisPanel {
     rpc.onNotification(M.cancel, () => this.actions.cancel(this.key));
     rpc.onNotification(M.rerun, () => this.actions.rerun(this.files, this.variants));
     rpc.onNotification(M.showLog, () => this.actions.showLog());
+    rpc.onNotification(M.command, (params) => this.actions.command((params as { command: ViewCommand }).command, this));
     rpc.onNotification(M.openAttention, (params) => {
       const p = params as OpenAttentionParams;
       const file = this.files[p.model];
@@ -213,11 +223,17 @@ export class AnalysisPanel {
       const variant = this.variants[p.model] ?? undefined;
       void vscode.commands.executeCommand('modelLens.showAttention', { file, ...(variant ? { variant } : {}), layer: p.layer, head: p.head });
     });
-    rpc.handle(M.export, async (params) => {
-      const res = await this.saveExport(params as ExportRequest);
-      if (res.saved && res.path) void vscode.window.showInformationMessage(`Model Lens: exported ${basename(res.path)}`);
-      return res;
-    });
+    rpc.handle(M.export, async (params) => await this.saveExport(params as ExportRequest));
+  }
+}
+
+/** "Exported x.csv" with the next steps: open the file, or show it in the Explorer (or the OS). */
+async function announceExport(target: vscode.Uri): Promise<void> {
+  const choice = await vscode.window.showInformationMessage(`Model Lens: exported ${basename(target.fsPath)}`, 'Open', 'Reveal');
+  if (choice === 'Open') await vscode.commands.executeCommand('vscode.open', target, { viewColumn: vscode.ViewColumn.Active });
+  else if (choice === 'Reveal') {
+    const inside = vscode.workspace.getWorkspaceFolder(target) !== undefined;
+    await vscode.commands.executeCommand(inside ? 'revealInExplorer' : 'revealFileInOS', target);
   }
 }
 
@@ -246,7 +262,7 @@ export class AnalysisPanels implements vscode.Disposable {
   }
 
   /** The panel of these files (and weight variants), revealed; created beside the code when there is none. */
-  open(files: string[], variants: Variants = []): { panel: AnalysisPanel; created: boolean } {
+  open(files: string[], variants: Variants = [], focus = false): { panel: AnalysisPanel; created: boolean } {
     const key = panelKey(files, variants);
     const existing = this.panels.get(key);
     if (existing) {
@@ -254,7 +270,7 @@ export class AnalysisPanels implements vscode.Disposable {
       return { panel: existing, created: false };
     }
     const title = panelTitle(files, variants);
-    const wp = vscode.window.createWebviewPanel(ANALYSIS_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, localResourceRoots: [] });
+    const wp = vscode.window.createWebviewPanel(ANALYSIS_VIEW_TYPE, title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: !focus }, { enableScripts: true, localResourceRoots: [] });
     const state: AnalysisViewState = { key, files, title, phase: 'running', progress: { done: 0, total: 0, stage: 'Starting…' } };
     const stored = storedVariants(files, variants);
     if (stored) state.variants = stored;

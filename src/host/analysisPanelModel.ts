@@ -66,9 +66,11 @@ export function restoredState(raw: unknown): AnalysisViewState | undefined {
     state.phase = 'error';
     state.error = { code: 'interrupted', message: 'The analysis was interrupted when the window reloaded. Run it again.' };
   } else if (phase === 'error') {
-    const e = s['error'] as { code?: unknown; message?: unknown } | undefined;
+    const e = s['error'] as { code?: unknown; message?: unknown; file?: unknown; offset?: unknown } | undefined;
     state.phase = 'error';
     state.error = { code: typeof e?.code === 'string' ? e.code.slice(0, 100) : 'error', message: typeof e?.message === 'string' ? e.message.slice(0, 4000) : 'The analysis failed.' };
+    if (typeof e?.file === 'string' && e.file.length < 4096) state.error.file = e.file;
+    if (typeof e?.offset === 'number' && Number.isSafeInteger(e.offset) && e.offset >= 0) state.error.offset = e.offset;
   }
   return state;
 }

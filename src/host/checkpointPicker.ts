@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { stat } from 'node:fs/promises';
 import { CHECKPOINT_GLOB } from '../runtime/checkpointPaths';
+import { formatBytesShort } from './hoverContent';
 
 /** More files than this is a dataset folder, not a list to scroll; the pick says it was cut. */
 const MAX_FILES = 2000;
@@ -11,11 +12,6 @@ interface Item extends vscode.QuickPickItem {
   browse?: boolean;
 }
 
-function fmtSize(n: number): string {
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-}
 
 export async function pickCheckpoint(title: string, exclude?: vscode.Uri): Promise<vscode.Uri | undefined> {
   const qp = vscode.window.createQuickPick<Item>();
@@ -39,7 +35,7 @@ export async function pickCheckpoint(title: string, exclude?: vscode.Uri): Promi
           const slash = rel.lastIndexOf('/');
           return {
             label: slash >= 0 ? rel.slice(slash + 1) : rel,
-            description: [slash >= 0 ? rel.slice(0, slash) : '', size !== undefined ? fmtSize(size) : ''].filter((x) => x).join(' · '),
+            description: [slash >= 0 ? rel.slice(0, slash) : '', size !== undefined ? formatBytesShort(size) : ''].filter((x) => x).join(' · '),
             uri,
           };
         }),

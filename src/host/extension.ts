@@ -17,6 +17,7 @@ import { registerAttention } from './attentionPanel';
 import { lookupCachedAnalysis } from './analysisLookup';
 import type { HostServices, ModelLensSettings } from './services';
 import { ForkedWorker } from './workerHost';
+import { probeFolderSetting } from './probeSetting';
 
 const DEVICES: readonly DeviceName[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
 
@@ -175,8 +176,11 @@ export function activate(context: vscode.ExtensionContext): void {
     }
     const folder = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, canSelectMany: false, title: 'Folder of probe images', openLabel: 'Use These Images' });
     if (!folder?.[0]) return;
-    await vscode.workspace.getConfiguration('modelLens').update('probeImagesFolder', folder[0].fsPath, configTarget());
-    void vscode.window.showInformationMessage(`Model Lens will use the images in ${folder[0].fsPath} as probes.`);
+    const target = configTarget();
+    const root = target === vscode.ConfigurationTarget.Workspace ? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath : undefined;
+    const value = probeFolderSetting(folder[0].fsPath, root);
+    await vscode.workspace.getConfiguration('modelLens').update('probeImagesFolder', value, target);
+    void vscode.window.showInformationMessage(`Model Lens will use the images in ${value} as probes.`);
   });
   reg('modelLens.selectDevice', async () => {
     const current = readSettings().device;

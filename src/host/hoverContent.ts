@@ -32,19 +32,61 @@ export function formatParams(n: number): string {
 
 const BARS = '▁▂▃▄▅▆▇█';
 
-/** One block character per value, scaled between the series' min and max. */
-export function sparkline(values: readonly number[]): string {
+/**
+ * One block character per value on the scale [lo, hi] (values outside are clamped). Without a range the
+ * series' own min and max are used, which makes 115.9–116.6 look like floor-to-ceiling swings; the hover
+ * passes the metric's meaningful range (metricRanges) instead.
+ */
+export function sparkline(values: readonly number[], range?: readonly [number, number]): string {
   const finite = values.filter((v) => Number.isFinite(v));
   if (finite.length === 0) return '';
-  const lo = Math.min(...finite);
-  const hi = Math.max(...finite);
+  const lo = range ? range[0] : Math.min(...finite);
+  const hi = range ? range[1] : Math.max(...finite);
   return values
     .map((v) => {
       if (!Number.isFinite(v)) return ' ';
-      const k = hi > lo ? Math.round(((v - lo) / (hi - lo)) * (BARS.length - 1)) : Math.floor(BARS.length / 2);
-      return BARS[k]!;
+      const t = hi > lo ? Math.min(1, Math.max(0, (v - lo) / (hi - lo))) : 0.5;
+      return BARS[Math.round(t * (BARS.length - 1))]!;
     })
     .join('');
+}
+
+/**
+ * Mean distance in pixels between patch centres over all (query, key) pairs of a gh×gw grid: the average
+ * attention distance of perfectly uniform attention, the top of the range for non-windowed ViTs.
+ */
+export function uniformAttentionDistance(grid: readonly [number, number], patch: readonly [number, number]): number {
+  const [gh, gw] = grid;
+  const [ph, pw] = patch;
+  if (!(gh > 0 && gw > 0)) return Number.NaN;
+  // Pairs at row offset dr and column offset dc: (gh−|dr|)(gw−|dc|); O(gh·gw) instead of O((gh·gw)²).
+  let sum = 0;
+  for (let dr = -(gh - 1); dr <= gh - 1; dr++) {
+    for (let dc = -(gw - 1); dc <= gw - 1; dc++) sum += (gh - Math.abs(dr)) * (gw - Math.abs(dc)) * Math.hypot(ph * dr, pw * dc);
+  }
+  return sum / (gh * gw) ** 2;
+}
+
+/**
+ * Fixed sparkline scales: attention distance from 0 to uniform attention (windowed models, whose tokens
+ * never see the whole image: 0 to the image diagonal); head diversity from 0 to ln N (the KL of a head
+ * focused on one key from a uniform one), or the largest value when that is higher.
+ */
+export function metricRanges(r: AnalysisResult): { distance: [number, number]; diversity: [number, number] } {
+  const m = r.model;
+  const adMax = Math.max(0, ...r.attentionDistance.perLayer.filter((v) => Number.isFinite(v)));
+  const hdMax = Math.max(0, ...r.headDiversity.perLayer.filter((v) => Number.isFinite(v)));
+  let distTop = adMax;
+  let tokens = Number.NaN;
+  if (m?.imageSize && m.patchSize) {
+    const grid: [number, number] = [Math.floor(m.imageSize[0] / m.patchSize[0]), Math.floor(m.imageSize[1] / m.patchSize[1])];
+    tokens = grid[0] * grid[1];
+    const windowed = /swin/i.test(String(m.family));
+    const top = windowed ? Math.hypot(m.imageSize[0], m.imageSize[1]) : uniformAttentionDistance(grid, m.patchSize);
+    if (Number.isFinite(top) && top > 0) distTop = Math.max(top, adMax);
+  }
+  const klTop = Math.max(Number.isFinite(tokens) && tokens > 1 ? Math.log(tokens) : 1, hdMax);
+  return { distance: [0, distTop > 0 ? distTop : 1], diversity: [0, klTop] };
 }
 
 /** Mean of the off-diagonal entries of a square matrix (NaN when smaller than 2×2). */
@@ -92,14 +134,15 @@ export function analysisLines(r: AnalysisResult): string[] {
   const ad = r.attentionDistance.perLayer;
   const L = ad.length;
   const out: string[] = [];
+  const ranges = metricRanges(r);
   if (L > 0) {
     const mid = Math.floor((L - 1) / 2);
     out.push(
-      `Attention distance ${sparkline(ad)} first ${fmt(ad[0]!)} · middle ${fmt(ad[mid]!)} · last ${fmt(ad[L - 1]!)} px`,
+      `Attention distance ${sparkline(ad, ranges.distance)} first ${fmt(ad[0]!)} · middle ${fmt(ad[mid]!)} · last ${fmt(ad[L - 1]!)} px (bars 0–${fmt(ranges.distance[1], 0)} px)`,
     );
   }
   const hd = r.headDiversity.perLayer;
-  if (hd.length > 0) out.push(`Head diversity ${sparkline(hd)} mean ${fmt(mean(hd), 2)} nats`);
+  if (hd.length > 0) out.push(`Head diversity ${sparkline(hd, ranges.diversity)} mean ${fmt(mean(hd), 2)} nats (bars 0–${fmt(ranges.diversity[1], 1)})`);
   // Without a batch of ≥ 4 images CKA is null: the hover leaves it out rather than show "—".
   const probes = `${r.probe.count} ${r.probe.source} probes on ${r.device.used}`;
   out.push(hasCka(r.cka) ? `CKA mean off-diagonal ${fmt(meanOffDiagonal(r.cka.matrix), 2)} · ${probes}` : probes);
@@ -111,6 +154,8 @@ export interface HoverParts {
   sizeBytes: number;
   summary?: ModelSummary;
   findings?: { total: number; danger: number };
+  /** What torch.load(weights_only=True) would refuse, as one sentence (weightsOnlyNote). */
+  weightsOnly?: string;
   error?: { problem: string; offset?: number };
   analysis?: AnalysisResult;
   /** `command:` URIs, already encoded. */
@@ -122,6 +167,7 @@ export interface HoverParts {
 export function hoverMarkdown(p: HoverParts): string {
   const lines: string[] = [`**Model Lens** · ${escapeMarkdown(basename(p.file))}`];
   if (p.summary && p.findings) lines.push(escapeMarkdown(summaryLine(p.summary, p.sizeBytes, p.findings)));
+  if (p.weightsOnly) lines.push(`$(warning) ${escapeMarkdown(p.weightsOnly)}`);
   if (p.summary?.notAnalyzable) lines.push(`_${escapeMarkdown(`Not analyzable: ${p.summary.notAnalyzable}`)}_`);
   if (p.error) {
     lines.push(`$(error) ${escapeMarkdown(`${p.error.problem}${p.error.offset !== undefined ? ` (byte ${p.error.offset})` : ''}`)}`);

@@ -1,6 +1,8 @@
 // Hover summaries: a string under the cursor that names an existing checkpoint (relative to the file,
 // then each workspace folder, `~` expanded) gets a one-line summary, the cached analysis if any, and
-// command links. Header reads go through the (path, size, mtime) cache, so repeat hovers cost a stat().
+// command links. Any document of a hover language qualifies (files, untitled, Jupyter notebook cells, diff
+// views); relative paths anchor only at local folders (the file's or the notebook's, the workspace's), and
+// only the local file system is read, as for a file the user opens themselves. Header reads go through the (path, size, mtime) cache, so repeat hovers cost a stat().
 import * as vscode from 'vscode';
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -8,6 +10,7 @@ import { dirname } from 'node:path';
 import { pathAt, resolveCheckpointPath } from '../runtime/checkpointPaths';
 import { isModelLensError } from '../formats/errors';
 import { hoverMarkdown, type HoverParts } from './hoverContent';
+import { weightsOnlyNote, weightsOnlyRefusals } from '../formats/weightsOnly';
 import type { HostServices } from './services';
 
 /** Languages whose files name checkpoints: training scripts, configs, launch scripts, notes. */
@@ -25,14 +28,25 @@ function commandUri(command: string, args: unknown[]): string {
   return `command:${command}?${encodeURIComponent(JSON.stringify(args))}`;
 }
 
+/**
+ * The local folder a document's relative paths start from: its own for a file, its notebook's for a
+ * notebook cell (a cell is a document of its own, scheme vscode-notebook-cell), none otherwise.
+ */
+export function documentDir(doc: vscode.TextDocument): string | undefined {
+  const u = doc.uri;
+  if (u.scheme === 'file') return dirname(u.fsPath);
+  if (u.scheme === 'vscode-notebook-cell' || u.scheme === 'vscode-interactive-input') {
+    const nb = vscode.workspace.notebookDocuments.find((n) => n.getCells().some((c) => c.document === doc || c.document.uri.toString() === u.toString()));
+    if (nb?.uri.scheme === 'file') return dirname(nb.uri.fsPath);
+  }
+  return undefined;
+}
+
 export class CheckpointHoverProvider implements vscode.HoverProvider {
   constructor(private readonly services: HostServices) {}
 
   static register(services: HostServices): vscode.Disposable {
-    const selector: vscode.DocumentSelector = HOVER_LANGUAGES.flatMap((language) => [
-      { language, scheme: 'file' },
-      { language, scheme: 'untitled' },
-    ]);
+    const selector: vscode.DocumentSelector = HOVER_LANGUAGES.map((language) => ({ language }));
     return vscode.languages.registerHoverProvider(selector, new CheckpointHoverProvider(services));
   }
 
@@ -44,8 +58,9 @@ export class CheckpointHoverProvider implements vscode.HoverProvider {
     const ctx = {
       workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
       homeDir: homedir(),
-      ...(doc.uri.scheme === 'file' ? { documentDir: dirname(doc.uri.fsPath) } : {}),
     };
+    const dir = documentDir(doc);
+    if (dir !== undefined) Object.assign(ctx, { documentDir: dir });
     const file = await resolveCheckpointPath(span.text, ctx, isFile);
     if (!file || token.isCancellationRequested) return undefined;
     const md = await this.markdownFor(file);
@@ -72,6 +87,8 @@ export class CheckpointHoverProvider implements vscode.HoverProvider {
         total: ic.checkpoint.findings.filter((f) => f.severity !== 'info').length,
         danger: ic.checkpoint.findings.filter((f) => f.severity === 'danger').length,
       };
+      const weightsOnly = weightsOnlyNote(weightsOnlyRefusals(ic.checkpoint.findings), parts.findings.danger > 0);
+      if (weightsOnly) parts.weightsOnly = weightsOnly;
       if (!ic.summary.notAnalyzable) parts.analyzeCommand = commandUri('modelLens.analyze', [uri.toString()]);
       const analysis = await this.services.cachedAnalysis(file).catch(() => undefined);
       if (analysis) parts.analysis = analysis;

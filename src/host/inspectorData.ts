@@ -4,6 +4,7 @@ import type { TensorInfo } from '../formats/checkpoint';
 import { isModelLensError } from '../formats/errors';
 import type { InspectorData, InspectorErrorView, TensorRow, TensorStatsView } from '../protocol/webviewProtocol';
 import type { InspectedCheckpoint } from './services';
+import { weightsOnlyNote, weightsOnlyRefusals } from '../formats/weightsOnly';
 
 /** Config text beyond this is cut: it is shown for reading, not for copying whole. */
 const MAX_CONFIG_CHARS = 200_000;
@@ -55,6 +56,8 @@ export function toInspectorData(ic: InspectedCheckpoint): InspectorData {
   if (c.selectedVariant !== undefined) data.selectedVariant = c.selectedVariant;
   if (c.strippedPrefix !== undefined) data.strippedPrefix = c.strippedPrefix;
   if (c.onnx) data.onnx = c.onnx;
+  const note = weightsOnlyNote(weightsOnlyRefusals(c.findings), c.findings.some((f) => f.severity === 'danger'));
+  if (note) data.weightsOnly = note;
   return data;
 }
 

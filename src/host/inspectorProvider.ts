@@ -123,7 +123,8 @@ export class InspectorProvider implements vscode.CustomReadonlyEditorProvider<In
       case 'compareWith': {
         // The weight set chosen in the inspector (e.g. EMA) is the one analysed.
         const variant = editor.session.variant;
-        await vscode.commands.executeCommand(command === 'analyze' ? 'modelLens.analyze' : 'modelLens.compareWith', variant !== undefined ? { uri: doc.uri, variant } : doc.uri);
+        // focus: the user acted in the inspector, so the result is where their attention goes next.
+        await vscode.commands.executeCommand(command === 'analyze' ? 'modelLens.analyze' : 'modelLens.compareWith', { uri: doc.uri, focus: true, ...(variant !== undefined ? { variant } : {}) });
         return;
       }
       case 'reopenWithDefault':

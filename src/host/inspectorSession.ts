@@ -13,7 +13,7 @@ import {
   type InspectorState,
   type TensorStatsView,
 } from '../protocol/webviewProtocol';
-import { TENSOR_STATS, type TensorStatsParams } from '../protocol/workerProtocol';
+import { ONNX_HEADS, TENSOR_STATS, type TensorStatsParams } from '../protocol/workerProtocol';
 import { ModelLensError } from '../formats/errors';
 import { toErrorView, toInspectorData, toStatsView } from './inspectorData';
 import type { HeaderService } from './services';
@@ -83,6 +83,7 @@ export class InspectorSession {
         this.state = { ...this.state, loading: false, data: toInspectorData(ic) };
         this.deps.log.info(`Inspected ${file}: ${ic.checkpoint.tensors.length} tensors, ${ic.summary.family} (${ic.readMs.toFixed(1)} ms uncached)`);
         this.push();
+        if (ic.checkpoint.format === 'onnx' && ic.summary.heads === null && !ic.summary.notAnalyzable) void this.onnxHeads(gen);
       },
       (e: unknown) => {
         if (gen !== this.generation) return;
@@ -91,6 +92,20 @@ export class InspectorSession {
         this.push();
       },
     );
+  }
+
+  /**
+   * An ONNX graph's heads are not in its header: the worker finds them the way the analysis does, so the
+   * inspector shows the number the analysis will use instead of "unknown".
+   */
+  private async onnxHeads(gen: number): Promise<void> {
+    const heads = await this.deps
+      .workerRequest<{ heads: number | null }>(ONNX_HEADS, { file: this.deps.file })
+      .then((r) => r.heads, () => null);
+    const data = this.state.data;
+    if (gen !== this.generation || !data || typeof heads !== 'number' || !Number.isInteger(heads) || heads < 1) return;
+    this.state = { ...this.state, data: { ...data, summary: { ...data.summary, heads, headsSource: 'graph' } } };
+    this.push();
   }
 
   /** Tells the view that trust changed. */

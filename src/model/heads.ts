@@ -22,6 +22,14 @@ export function headsFromModelName(name: string): { heads: number; word: string 
   return undefined;
 }
 
+/** A family's own reading of the head count (its config section, the architecture a checkpoint names). */
+export interface FamilyHeads {
+  heads: number;
+  source: HeadsSource;
+  /** Where exactly, for the summary (e.g. "vision_config.num_attention_heads"). */
+  note?: string;
+}
+
 export interface HeadsResolution {
   heads: number | null;
   source: HeadsSource;
@@ -33,7 +41,7 @@ export interface HeadsResolution {
  * Heads by precedence: override > config > checkpoint args/cfg > weights > model name > dim/64 > unknown.
  * A candidate that does not divide the embedding dim is skipped (and said so in details).
  */
-export function resolveHeads(ctx: LayoutContext, dim: number | null, weightsHeads: number | undefined, family: ModelFamily, details: Record<string, unknown>, prefer?: string): HeadsResolution {
+export function resolveHeads(ctx: LayoutContext, dim: number | null, weightsHeads: number | undefined, family: ModelFamily, details: Record<string, unknown>, prefer?: string, familyHeads?: FamilyHeads): HeadsResolution {
   const notes: string[] = [];
   const ok = (h: number): boolean => dim === null || dim % h === 0;
   const o = ctx.opts.headsOverride;
@@ -42,6 +50,11 @@ export function resolveHeads(ctx: LayoutContext, dim: number | null, weightsHead
     if (!ok(o)) return { heads: o, source: 'override', invalid: `heads override ${o} does not divide the embedding dim ${String(dim)}` };
     if (weightsHeads !== undefined && weightsHeads !== o) details['headsInWeights'] = weightsHeads;
     return { heads: o, source: 'override' };
+  }
+  if (familyHeads) {
+    if (familyHeads.note) details['headsNote'] = familyHeads.note;
+    if (ok(familyHeads.heads)) return { heads: familyHeads.heads, source: familyHeads.source };
+    return { heads: familyHeads.heads, source: familyHeads.source, invalid: `${familyHeads.heads} heads (${familyHeads.note ?? familyHeads.source}) do not divide the embedding dim ${String(dim)}` };
   }
   const c = ctx.configHeads(prefer);
   if (c) {

@@ -10,12 +10,20 @@ export type ModelFamily =
   | 'hf-vit'
   | 'torchvision-vit'
   | 'swin'
+  | 'clip'
+  | 'hf-clip'
+  | 'hf-siglip'
+  | 'dino'
+  | 'dinov2'
+  | 'hf-dinov2'
+  | 'mocov3'
+  | 'deit3'
   | 'swinv2'
   | 'onnx-graph'
   | 'unknown';
 
 /** 'weights': read from tensor shapes (relative position bias tables of BEiT/SimMIM/Swin). */
-export type HeadsSource = 'override' | 'config' | 'checkpoint-args' | 'weights' | 'model-name' | 'dim/64' | 'unknown';
+export type HeadsSource = 'override' | 'config' | 'checkpoint-args' | 'weights' | 'model-name' | 'dim/64' | 'graph' | 'unknown';
 
 /** Fields named as in the `model` object of `model-lens/analysis@1`. */
 export interface ModelSummary {
@@ -78,6 +86,8 @@ export interface VitBlockWeights {
   relPosIndex?: string;
 }
 
+export type VitActivation = 'gelu' | 'quick_gelu' | 'gelu_tanh';
+
 /** Everything the graph builder needs to rebuild the forward pass from weights. */
 export interface VitSpec {
   family: ModelFamily;
@@ -88,14 +98,16 @@ export interface VitSpec {
   inChans: number;
   patchSize: [number, number];
   imageSize: [number, number];
-  /** Tokens before the patch tokens (CLS, distillation). */
+  /** Tokens before the patch tokens (CLS, distillation, registers). */
   specialTokens: number;
   lnEps: number;
+  /** MLP activation: exact GELU (default), CLIP's QuickGELU x·σ(1.702x), or the tanh approximation (SigLIP). */
+  activation?: VitActivation;
   /** Input normalisation (checkpoint config when known, else ImageNet). */
   mean: [number, number, number];
   std: [number, number, number];
   /** Where `mean`/`std` came from. */
-  normalizationSource?: 'config' | 'imagenet-default';
+  normalizationSource?: 'config' | 'imagenet-default' | 'family-default';
   /** Where `lnEps` came from. */
   lnEpsSource?: 'config' | 'family-default';
   weights: {
@@ -103,8 +115,15 @@ export interface VitSpec {
     patchB?: string;
     clsToken?: string;
     distToken?: string;
-    /** Absolute position embedding [1, T, D] (or [T, D]); absent for BEiT with relative bias only. */
+    /** Absolute position embedding [1, T, D] (or [T, D]); [1, N, D] when only the patches have one
+     *  (DeiT III, SigLIP); absent for BEiT with relative bias only. */
     posEmbed?: string;
+    /** Register tokens [1, R, D] (DINOv2 with registers): inserted after the class token, after the
+     *  position embedding was added, so they have none. */
+    registerTokens?: string;
+    /** LayerNorm over all tokens before the first block (CLIP `ln_pre`). */
+    preNormW?: string;
+    preNormB?: string;
     /** BEiT shared relative position bias table, when not per layer. */
     sharedRelPosTable?: string;
     /** Its `relative_position_index` buffer, when the checkpoint has it. */

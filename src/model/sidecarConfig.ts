@@ -11,20 +11,26 @@ const MAX_SIDECAR_BYTES = 4 * 1024 * 1024;
 
 /**
  * Reads `config.json` (and `preprocessor_config.json` for image_mean/image_std) from the folder of a
- * HuggingFace weights file. Returns undefined when there is none or it does not look like a model config;
+ * HuggingFace weights file, and open_clip's `open_clip_config.json` (under the key `open_clip_config`).
+ * Returns undefined when there is none or it does not look like a model config;
  * a broken file is ignored rather than failing the inspection of the weights.
  */
 export async function loadSidecarConfig(weightsPath: string): Promise<Record<string, unknown> | undefined> {
   const dir = dirname(weightsPath);
   const config = await readJsonObject(join(dir, 'config.json'));
-  if (!config || !looksLikeHfConfig(config)) return undefined;
-  const out: Record<string, unknown> = { ...config };
-  const pre = await readJsonObject(join(dir, 'preprocessor_config.json'));
-  if (pre) {
-    for (const key of ['image_mean', 'image_std', 'size', 'crop_size'] as const) {
-      if (out[key] === undefined && pre[key] !== undefined) out[key] = pre[key];
+  let out: Record<string, unknown> | undefined;
+  if (config && looksLikeHfConfig(config)) {
+    out = { ...config };
+    const pre = await readJsonObject(join(dir, 'preprocessor_config.json'));
+    if (pre) {
+      for (const key of ['image_mean', 'image_std', 'size', 'crop_size'] as const) {
+        if (out[key] === undefined && pre[key] !== undefined) out[key] = pre[key];
+      }
     }
   }
+  // open_clip writes its model config (activation, head width, preprocessing) beside the weights.
+  const openClip = await readJsonObject(join(dir, 'open_clip_config.json'));
+  if (openClip) (out ??= {})['open_clip_config'] = openClip;
   return out;
 }
 

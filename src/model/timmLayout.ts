@@ -5,7 +5,7 @@ import type { LayoutContext } from './layoutContext';
 import { intSqrt } from './layoutContext';
 import type { Draft } from './layoutFamily';
 import type { VitBlockWeights } from './modelTypes';
-import { finishVit } from './vitLayout';
+import { TIMM_UNUSED, finishVit, type VitLayout } from './vitLayout';
 
 /** Container prefix of a timm-style ViT (`patch_embed.proj.weight` beside indexed `blocks.`), if any. */
 export function timmPrefix(ctx: LayoutContext): string | undefined {
@@ -73,8 +73,12 @@ function tokensFromRelPos(ctx: LayoutContext, idxName: string | undefined, table
   return undefined;
 }
 
-/** Maps a timm-style checkpoint under prefix P to the canonical weights and finishes `d` (its family set). */
-export function buildTimmLike(ctx: LayoutContext, d: Draft, P: string): Draft {
+/**
+ * Maps a timm-style checkpoint under prefix P to the canonical weights and finishes `d` (its family set);
+ * `more` adds what a family knows beyond timm (known-unused tensors, registers, a patches-only position
+ * embedding, normalisation).
+ */
+export function buildTimmLike(ctx: LayoutContext, d: Draft, P: string, more: Partial<VitLayout> = {}): Draft {
   const blockHead = `${P}blocks.`;
   const layers = ctx.countIndexed(blockHead);
   const blocks: VitBlockWeights[] = [];
@@ -93,6 +97,12 @@ export function buildTimmLike(ctx: LayoutContext, d: Draft, P: string): Draft {
   }
   const posEmbed = ctx.opt(`${P}pos_embed`);
   const n = posEmbed ? undefined : tokensFromRelPos(ctx, blocks[0]?.relPosIndex ?? sharedIdx, blocks[0]?.relPosTable ?? shared);
+  // DeiT III and timm's no_embed_class models add the position embedding to the patches only.
+  const special = (ctx.get(`${P}cls_token`) ? 1 : 0) + (ctx.get(`${P}dist_token`) ? 1 : 0);
+  const ps = posEmbed ? ctx.shape(posEmbed) : undefined;
+  const t = ps && ps.length >= 2 ? (ps[ps.length - 2] as number) : undefined;
+  const posPatchesOnly = t !== undefined && special > 0 && intSqrt(t) !== undefined && intSqrt(t - special) === undefined;
+  if (posPatchesOnly) d.details['positionEmbedding'] = 'patches only (class token prepended after it is added)';
   const unsupported: string[] = [];
   if (ctx.get(`${P}reg_token`)) unsupported.push('register tokens (reg_token)');
   if (ctx.get(`${P}norm_pre.weight`)) unsupported.push('pre-norm before the blocks (norm_pre)');
@@ -100,6 +110,6 @@ export function buildTimmLike(ctx: LayoutContext, d: Draft, P: string): Draft {
   return finishVit(ctx, d, {
     family: d.family, prefix: P, blockHead, patchW: `${P}patch_embed.proj.weight`, patchB: ctx.opt(`${P}patch_embed.proj.bias`),
     clsToken: ctx.opt(`${P}cls_token`), distToken: ctx.opt(`${P}dist_token`), posEmbed, blocks, known: TIMM_BLOCK_KEYS, weightsHeads, n,
-    headsPrefer: 'vit', sharedRelPosTable: shared, sharedRelPosIndex: sharedIdx, unsupported,
+    headsPrefer: 'vit', sharedRelPosTable: shared, sharedRelPosIndex: sharedIdx, unsupported, unused: TIMM_UNUSED, posPatchesOnly, ...more,
   });
 }

@@ -3,8 +3,8 @@
 
 import { intSqrt, type LayoutContext } from './layoutContext';
 import type { Draft } from './layoutFamily';
-import { resolveHeads } from './heads';
-import type { ModelFamily, VitBlockWeights, VitSpec } from './modelTypes';
+import { resolveHeads, type FamilyHeads } from './heads';
+import type { ModelFamily, VitActivation, VitBlockWeights, VitSpec } from './modelTypes';
 
 export const IMAGENET_MEAN_RGB: [number, number, number] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD_RGB: [number, number, number] = [0.229, 0.224, 0.225];
@@ -13,6 +13,7 @@ export const IMAGENET_STD_RGB: [number, number, number] = [0.229, 0.224, 0.225];
 export const FAMILY_LN_EPS: Readonly<Record<ModelFamily, number>> = {
   'timm-vit': 1e-6, deit: 1e-6, 'deit-distilled': 1e-6, mae: 1e-6, beit: 1e-6, simmim: 1e-6,
   'hf-vit': 1e-12, 'torchvision-vit': 1e-6, swin: 1e-5, swinv2: 1e-5, 'onnx-graph': 1e-6, unknown: 1e-6,
+  clip: 1e-5, 'hf-clip': 1e-5, 'hf-siglip': 1e-6, dino: 1e-6, dinov2: 1e-6, 'hf-dinov2': 1e-6, mocov3: 1e-6, deit3: 1e-6,
 };
 
 /** A family's tensor names for one plain ViT, in the canonical roles of VitSpec. */
@@ -39,9 +40,35 @@ export interface VitLayout {
   sharedRelPosIndex?: string | undefined;
   /** Features the graph does not implement, each a short phrase. */
   unsupported?: string[] | undefined;
+  /** Register tokens [1, R, D] inserted after the class token without position embeddings (DINOv2). */
+  registerTokens?: string | undefined;
+  /** LayerNorm before the first block (CLIP `ln_pre`). */
+  preNormW?: string | undefined;
+  preNormB?: string | undefined;
+  /** MLP activation when it is not exact GELU. */
+  activation?: VitActivation | undefined;
+  /** The position embedding covers the patches only; the class token is prepended after it is added. */
+  posPatchesOnly?: boolean | undefined;
+  /** The family's input normalisation when the checkpoint has no config saying (default ImageNet). */
+  norm?: { mean: [number, number, number]; std: [number, number, number] } | undefined;
+  /**
+   * Tensors under `prefix` the family knows the analysis does not use (heads, final norms, decoders,
+   * mask tokens), as patterns on the name after the prefix. Any other tensor under the prefix that the
+   * spec does not consume makes the model not analyzable: the forward pass would differ.
+   */
+  unused: readonly RegExp[];
+  /** A reason the family already knows the model cannot be analysed as it stands (asked before any other). */
+  refuse?: string | undefined;
+  /** The family's own head count, which replaces the generic search of configs and names. */
+  familyHeads?: FamilyHeads | undefined;
+  /** LayerNorm eps the family's config gives (HF sections), else the family default applies. */
+  lnEps?: number | undefined;
 }
 
-export function normalization(ctx: LayoutContext): { mean: [number, number, number]; std: [number, number, number]; source: 'config' | 'imagenet-default' } {
+/** Final norms, classifier heads and the mask token of masked pretraining in timm-style encoders: read by nothing the analysis computes. */
+export const TIMM_UNUSED: readonly RegExp[] = [/^mask_token$/, /^norm\.(weight|bias)$/, /^fc_norm\.(weight|bias)$/, /^head\./, /^head_dist\./, /^pre_logits\./];
+
+export function normalization(ctx: LayoutContext, family?: VitLayout['norm']): { mean: [number, number, number]; std: [number, number, number]; source: 'config' | 'imagenet-default' | 'family-default' } {
   const mean = ctx.cfg.triple(['image_mean', 'mean', 'pixel_mean']);
   const std = ctx.cfg.triple(['image_std', 'std', 'pixel_std']);
   if (mean && std && std.every((s) => s > 0)) {
@@ -51,6 +78,7 @@ export function normalization(ctx: LayoutContext): { mean: [number, number, numb
     }
     return { mean, std, source: 'config' };
   }
+  if (family) return { mean: [...family.mean], std: [...family.std], source: 'family-default' };
   return { mean: [...IMAGENET_MEAN_RGB], std: [...IMAGENET_STD_RGB], source: 'imagenet-default' };
 }
 
@@ -121,9 +149,37 @@ function unexplained(ctx: LayoutContext, blockHead: string, layers: number, know
   return out;
 }
 
+/** Names every tensor of the spec reads. */
+function consumed(a: VitLayout): Set<string> {
+  const out = new Set<string>();
+  for (const n of [a.patchW, a.patchB, a.clsToken, a.distToken, a.posEmbed, a.registerTokens, a.preNormW, a.preNormB, a.sharedRelPosTable, a.sharedRelPosIndex]) {
+    if (n !== undefined) out.add(n);
+  }
+  for (const b of a.blocks) for (const n of Object.values(b)) if (typeof n === 'string') out.add(n);
+  return out;
+}
+
+/** Tensors under the encoder prefix that are neither read by the spec nor on the family's known-unused list. */
+export function strayTensors(ctx: LayoutContext, a: VitLayout): string[] {
+  const used = consumed(a);
+  const out: string[] = [];
+  for (const n of ctx.names) {
+    if (!n.startsWith(a.prefix) || used.has(n)) continue;
+    const rest = n.slice(a.prefix.length);
+    if (a.unused.some((re) => re.test(rest))) continue;
+    out.push(n);
+  }
+  return out;
+}
+
+function listNames(names: readonly string[], max = 4): string {
+  return `${names.slice(0, max).join(', ')}${names.length > max ? ` and ${names.length - max} more` : ''}`;
+}
+
 /** Patch tokens on the grid, read from the absolute position embedding (or `a.n`), with the problems found. */
 function tokenGrid(ctx: LayoutContext, d: Draft, a: VitLayout, dim: number, patch: [number, number]): [number, number] | undefined {
-  const special = d.specialTokens ?? 0;
+  // Registers have no position embedding; neither do the special tokens of a patches-only embedding.
+  const special = a.posPatchesOnly ? 0 : (a.clsToken ? 1 : 0) + (a.distToken ? 1 : 0);
   let n = a.n;
   if (a.posEmbed) {
     const ps = ctx.shape(a.posEmbed) ?? [];
@@ -146,9 +202,14 @@ function tokenGrid(ctx: LayoutContext, d: Draft, a: VitLayout, dim: number, patc
 
 /** The first reason the recognized ViT cannot be rebuilt, or undefined. */
 function firstProblem(ctx: LayoutContext, d: Draft, a: VitLayout, dim: number, mlpDim: number, grid: [number, number] | undefined, invalidHeads: string | undefined): string | undefined {
+  if (a.refuse) return a.refuse;
   const extra = unexplained(ctx, a.blockHead, a.blocks.length, a.known);
   const unsupported = [...(a.unsupported ?? []), ...(extra.length ? [`unrecognized block tensors (${extra.slice(0, 3).join(', ')}${extra.length > 3 ? ', …' : ''})`] : [])];
   if (unsupported.length) return `not supported yet: ${unsupported.join('; ')}`;
+  const stray = strayTensors(ctx, a);
+  if (stray.length) {
+    return `${stray.length} tensor(s) in the encoder that the ${a.family} layout does not explain (${listNames(stray)}); the analysis would not compute the model's forward pass, so it is refused`;
+  }
   if (invalidHeads) return invalidHeads;
   if (d.heads === null) {
     return `number of heads unknown (dim ${dim} is not a multiple of 64 and no config or model name says); set it with --heads or the modelLens heads setting`;
@@ -177,19 +238,24 @@ export function finishVit(ctx: LayoutContext, d: Draft, a: VitLayout): Draft {
   d.dim = dim;
   d.patchSize = patch;
   d.layers = a.blocks.length;
-  d.specialTokens = (a.clsToken ? 1 : 0) + (a.distToken ? 1 : 0);
+  const regShape = a.registerTokens ? ctx.shape(a.registerTokens) : undefined;
+  const registers = regShape && regShape.length >= 2 && regShape[regShape.length - 1] === dim ? (regShape[regShape.length - 2] as number) : 0;
+  if (a.registerTokens && registers === 0) d.notAnalyzable = `register tokens ${a.registerTokens} have shape [${regShape?.join(', ') ?? ''}], expected [1, R, ${dim}]`;
+  d.specialTokens = (a.clsToken ? 1 : 0) + (a.distToken ? 1 : 0) + registers;
+  if (registers > 0) d.details['registerTokens'] = registers;
   if (a.prefix) d.details['prefix'] = a.prefix;
   const grid = tokenGrid(ctx, d, a, dim, patch);
   if (grid) d.imageSize = [grid[0] * patch[0], grid[1] * patch[1]];
   const fc1 = a.blocks[0] ? ctx.shape(a.blocks[0].fc1W) : undefined;
   const mlpDim = fc1 && fc1.length === 2 ? (fc1[0] as number) : 0;
-  const hr = resolveHeads(ctx, dim, a.weightsHeads, a.family, d.details, a.headsPrefer);
+  const hr = resolveHeads(ctx, dim, a.weightsHeads, a.family, d.details, a.headsPrefer, a.familyHeads);
   d.heads = hr.heads;
   d.headsSource = hr.source;
   const qkvBias = a.blocks[0] ? (a.blocks[0].qkvB !== undefined || a.blocks[0].qB !== undefined) : false;
   d.details['mlpDim'] = mlpDim;
   d.details['qkvBias'] = qkvBias;
   d.details['layerScale'] = a.blocks[0]?.gamma1 !== undefined;
+  if (a.activation && a.activation !== 'gelu') d.details['activation'] = a.activation;
   if (a.sharedRelPosTable) d.details['relativePositionBias'] = 'shared';
   else if (a.blocks[0]?.relPosTable) d.details['relativePositionBias'] = 'per-layer';
   if (d.notAnalyzable !== undefined) return d;
@@ -198,8 +264,8 @@ export function finishVit(ctx: LayoutContext, d: Draft, a: VitLayout): Draft {
     d.notAnalyzable = problem;
     return d;
   }
-  const norm = normalization(ctx);
-  const eps = lnEps(ctx, a.family);
+  const norm = normalization(ctx, a.norm);
+  const eps = a.lnEps !== undefined ? { eps: a.lnEps, source: 'config' as const } : lnEps(ctx, a.family);
   const weights: VitSpec['weights'] = { patchW: a.patchW, blocks: a.blocks };
   if (a.patchB) weights.patchB = a.patchB;
   if (a.clsToken) weights.clsToken = a.clsToken;
@@ -207,6 +273,11 @@ export function finishVit(ctx: LayoutContext, d: Draft, a: VitLayout): Draft {
   if (a.posEmbed) weights.posEmbed = a.posEmbed;
   if (a.sharedRelPosTable) weights.sharedRelPosTable = a.sharedRelPosTable;
   if (a.sharedRelPosIndex) weights.sharedRelPosIndex = a.sharedRelPosIndex;
+  if (a.registerTokens) weights.registerTokens = a.registerTokens;
+  if (a.preNormW && a.preNormB) {
+    weights.preNormW = a.preNormW;
+    weights.preNormB = a.preNormB;
+  }
   d.spec = {
     family: a.family,
     layers: a.blocks.length,
@@ -224,5 +295,6 @@ export function finishVit(ctx: LayoutContext, d: Draft, a: VitLayout): Draft {
     normalizationSource: norm.source,
     weights,
   };
+  if (a.activation && a.activation !== 'gelu') d.spec.activation = a.activation;
   return d;
 }

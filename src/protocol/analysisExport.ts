@@ -115,8 +115,13 @@ export function exportBaseName(r: AnalysisResult): string {
   return safe || 'analysis';
 }
 
-/** File name of one export. */
+/**
+ * File name of one export. A metric's CSV and its chart's PNG share one kebab-case name
+ * (…attention-distance.csv / …attention-distance.png).
+ */
 export function exportFileName(r: AnalysisResult, what: 'json' | CsvMetric | string, ext: 'json' | 'csv' | 'png'): string {
   const base = exportBaseName(r);
-  return what === 'json' ? `${base}.analysis.json` : `${base}.${what}.${ext}`;
+  if (what === 'json') return `${base}.analysis.json`;
+  const kebab = what.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  return `${base}.${kebab}.${ext}`;
 }

@@ -20,6 +20,8 @@ export const ANALYSIS_VIEW_METHODS = {
   rerun: 'analysisView/rerun',
   /** view→host note: reveal the Model Lens output channel (params: {}). */
   showLog: 'analysisView/showLog',
+  /** view→host note: one of the view's fixed follow-up actions (params: {command: ViewCommand}). */
+  command: 'analysisView/command',
   /** view→host request: save an export through a save dialog (params: ExportRequest → ExportResponse). */
   export: 'analysisView/export',
   /** host→view request: the PNG of one chart, for the Export Analysis command (params: {chart: ChartId} → {dataUrl}). */
@@ -27,6 +29,13 @@ export const ANALYSIS_VIEW_METHODS = {
   /** view→host note: a head's dot was clicked; open its attention maps (params: OpenAttentionParams). */
   openAttention: 'analysisView/openAttention',
 } as const;
+
+/**
+ * Follow-up actions the view offers (error card, probe warning): open the failing checkpoint in the
+ * inspector, choose probe images, manage workspace trust, choose the compute device.
+ */
+export type ViewCommand = 'openInspector' | 'chooseProbeImages' | 'manageTrust' | 'selectDevice';
+export const VIEW_COMMANDS: readonly ViewCommand[] = ['openInspector', 'chooseProbeImages', 'manageTrust', 'selectDevice'];
 
 /** A drill-down from a chart: model 0 = A, 1 = B; layer and head 0-based. */
 export interface OpenAttentionParams {
@@ -74,9 +83,19 @@ export interface AnalysisViewState {
   phase: AnalysisPhase;
   progress?: AnalysisProgress;
   result?: AnalysisResult;
-  error?: { code: string; message: string };
+  error?: AnalysisViewError;
   /** True when the result came from the cache. */
   cached?: boolean;
+}
+
+/** Why a run failed: the error code, its message and, when it is about a file, which file and where. */
+export interface AnalysisViewError {
+  code: string;
+  message: string;
+  /** The file the error is about (a checkpoint, a probe image or folder). */
+  file?: string;
+  /** Byte offset in that file, when known. */
+  offset?: number;
 }
 
 /** Export one artefact of the shown result. */

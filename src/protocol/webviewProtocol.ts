@@ -66,6 +66,8 @@ export interface InspectorData {
   selectedVariant?: string;
   strippedPrefix?: string;
   onnx?: OnnxSummary;
+  /** Set when torch.load(weights_only=True) would refuse this pickle: what to allowlist, in one sentence. */
+  weightsOnly?: string;
   /** Milliseconds the header read + recognition took (uncached). */
   readMs: number;
 }

@@ -1,5 +1,5 @@
 // Messages between the host (extension host or CLI) and the analysis worker process. Types only.
-import type { AnalysisResult, DeviceName } from '../analysis/resultSchema';
+import type { AnalysisResult, CkaTokens, DeviceName, DistanceConvention } from '../analysis/resultSchema';
 import type { AttentionKind } from '../analysis/attentionMaps';
 import type { ModelSummary } from '../model/modelTypes';
 import type { Checkpoint } from '../formats/checkpoint';
@@ -18,6 +18,8 @@ export const ANALYSIS_PROGRESS = 'analysis/progress';
 export const TENSOR_STATS = 'tensor/stats';
 /** Request: checkpoint header and recognized model, no weights read beyond what recognition needs. */
 export const INSPECT_HEADER = 'inspect/header';
+/** Request: heads of an ONNX graph's attention, as the analysis will find them (params: {file} → {heads: number | null}). */
+export const ONNX_HEADS = 'onnx/heads';
 /** Notification worker→host: a log line for the output channel / stderr. */
 export const WORKER_LOG = 'worker/log';
 /** Request: liveness check (params: WorkerPingParams); answers with a WorkerPong. */
@@ -48,6 +50,10 @@ export interface AnalysisRunParams {
   /** Weight set inside the file (e.g. "model_ema"). */
   variant?: string;
   variantB?: string;
+  /** Attention-distance convention (DESIGN.md item 7; default renormalised). */
+  distanceConvention?: DistanceConvention;
+  /** Tokens of the block output that enter CKA (DESIGN.md item 10; default all). */
+  ckaTokens?: CkaTokens;
   /** Echoed in progress notifications so the host can route them. */
   jobId?: string;
 }

@@ -12,7 +12,7 @@ import type { AnalysisResult } from '../analysis/resultSchema';
 import { isAnalysisResult } from '../protocol/analysisResultCheck';
 
 /** Version of the key layout; bump when the engine's numbers change meaning, so old entries are never served. */
-export const CACHE_VERSION = 'model-lens-cache-v2';
+export const CACHE_VERSION = 'model-lens-cache-v3';
 export const DEFAULT_CACHE_LIMIT_MB = 256;
 
 /** The options of a run that change its result (AnalysisRunParams fits; jobId is not part of the key). */
@@ -28,6 +28,8 @@ export interface CacheKeyInput {
   headsB?: number | undefined;
   variant?: string | undefined;
   variantB?: string | undefined;
+  distanceConvention?: string | undefined;
+  ckaTokens?: string | undefined;
 }
 
 /** The cache the CLI and the analysis commands use. */
@@ -73,7 +75,7 @@ export async function cacheKey(params: CacheKeyInput): Promise<{ key: string; fi
   const files = [await fileIdentity(params.file)];
   if (params.fileB !== undefined) files.push(await fileIdentity(params.fileB));
   for (const f of params.more ?? []) files.push(await fileIdentity(f));
-  const opts = [params.batchSize, params.device, params.limit ?? '', params.heads ?? '', params.headsB ?? '', params.variant ?? '', params.variantB ?? ''].join('\0');
+  const opts = [params.batchSize, params.device, params.limit ?? '', params.heads ?? '', params.headsB ?? '', params.variant ?? '', params.variantB ?? '', params.distanceConvention ?? 'renormalised', params.ckaTokens ?? 'all'].join('\0');
   const key = [CACHE_VERSION, ...files.map((f) => `${f.path}\0${f.size}\0${f.mtimeMs}`), opts, probeIdentity(params)].join('\u0001');
   return { key, files };
 }

@@ -2,7 +2,8 @@
 // against a reference): open models → plan probe batches → run one batch through every model → accumulate
 // → finish the result. Memory is bounded by one batch of decoded images plus the sessions; attention maps
 // and token features never leave the graph. A training-run timeline (timelineJob.ts) reuses the steps.
-import { AttentionAccumulator } from '../analysis/accumulator';
+import { AttentionAccumulator, attentionBlocks, type PerImageOutputs } from '../analysis/accumulator';
+import { OUTPUT_CROSS_IMAGE, OUTPUT_DIST_IMAGE, OUTPUT_SPECIAL_IMAGE } from '../analysis/graph/reductions';
 import { ModelLensError } from '../formats/errors';
 import { CkaAccumulator, MIN_CKA_BATCH } from '../analysis/hsic';
 import { RESIZE_DESCRIPTION, SYNTHETIC_WARNING, folderProbeSet, syntheticProbeSet, type ProbeImage, type ProbeSet } from '../analysis/probes';
@@ -31,9 +32,10 @@ export function modelLetter(m: number): string {
 
 /** The models of `analysis/run`: `file`, then `fileB`, then `more` (an N-way comparison). */
 export function modelRequests(params: AnalysisRunParams): ModelRequest[] {
-  const reqs: ModelRequest[] = [{ file: params.file, variant: params.variant, heads: params.heads }];
-  if (params.fileB !== undefined) reqs.push({ file: params.fileB, variant: params.variantB, heads: params.headsB });
-  for (const file of params.more ?? []) reqs.push({ file });
+  const opts = { distanceConvention: params.distanceConvention, ckaTokens: params.ckaTokens };
+  const reqs: ModelRequest[] = [{ file: params.file, variant: params.variant, heads: params.heads, ...opts }];
+  if (params.fileB !== undefined) reqs.push({ file: params.fileB, variant: params.variantB, heads: params.headsB, ...opts });
+  for (const file of params.more ?? []) reqs.push({ file, ...opts });
   return reqs;
 }
 
@@ -80,6 +82,13 @@ export async function runBatch(runs: readonly ModelRun[], batch: BatchInputs, si
   return outputs;
 }
 
+/** The graph's per-image outputs, when it has them. */
+function perImageOutputs(o: ModelBatchOutput): PerImageOutputs | undefined {
+  const [d, c, s] = [o.outputs[OUTPUT_DIST_IMAGE], o.outputs[OUTPUT_CROSS_IMAGE], o.outputs[OUTPUT_SPECIAL_IMAGE]];
+  if (!(d?.data instanceof Float32Array && c?.data instanceof Float32Array && s?.data instanceof Float32Array)) return undefined;
+  return { dist: d.data, cross: c.data, special: s.data };
+}
+
 /** Step "accumulate": float64 sums of every model's reductions, and CKA across all of them. */
 export class JobAccumulator {
   /** Per model; created at its first batch, when an ONNX export's head count is known. */
@@ -101,21 +110,27 @@ export class JobAccumulator {
     outputs.forEach((o, m) => {
       const model = this.models[m] as PreparedModel;
       const acc = (this.attention[m] ??= new AttentionAccumulator(model.layers, model.heads, model.patchTokens, model.ragged));
-      acc.add(o.dist, o.kl, n);
+      acc.add(o.dist, o.kl, n, perImageOutputs(o));
     });
     if (!this.cka.addBatch(outputs.map((o) => o.gram), n)) this.ckaDropped += n;
     addTime(timing, 'reduceMs', t);
     this.done += n;
   }
 
-  /** Attention metrics of model m. */
-  metrics(m: number): Pick<AnalysisResult, 'attentionDistance' | 'headDiversity'> {
-    const acc = this.attention[m] as AttentionAccumulator;
-    return { attentionDistance: acc.attentionDistance(), headDiversity: acc.headDiversity() };
+  /** Attention metrics of model m, with special mass, entropy and bootstrap intervals when the graph gives per-image values. */
+  metrics(m: number): Pick<AnalysisResult, 'attentionDistance' | 'headDiversity' | 'specialMass' | 'attentionEntropy'> {
+    return attentionBlocks(this.attention[m] as AttentionAccumulator);
   }
 
   ckaBlock(m: number): CkaBlock {
-    return { matrix: this.cka.matrix(m), batches: this.cka.batches, estimator: 'linear-minibatch-unbiased' };
+    const ci = this.cka.matrixCi95(m);
+    return { matrix: this.cka.matrix(m), batches: this.cka.batches, estimator: 'linear-minibatch-unbiased', ...(ci ? { ci95: { matrix: ci } } : {}) };
+  }
+
+  /** CKA of model A's layers against model m's, with its interval over minibatches when there are enough. */
+  crossCka(m: number): { crossCka: number[][]; crossCkaCi95?: Array<Array<[number, number]>> } {
+    const ci = this.cka.matrixCi95(0, m);
+    return { crossCka: this.cka.matrix(0, m), ...(ci ? { crossCkaCi95: ci } : {}) };
   }
 }
 
@@ -169,7 +184,7 @@ export function batchWarnings(acc: JobAccumulator, skipped: readonly string[], m
 }
 
 /** Step "finish the result": `model-lens/analysis@1` of model 0, with the others as `compare` (B) and `compareMore` (C, ...). */
-export function finishResult(models: readonly PreparedModel[], plan: ProbePlan, acc: JobAccumulator, skipped: readonly string[], device: DeviceOutcome, timing: JobTiming, warnings: string[]): AnalysisResult {
+export function finishResult(models: readonly PreparedModel[], plan: ProbePlan, acc: JobAccumulator, skipped: readonly string[], device: DeviceOutcome, timing: JobTiming, warnings: string[], options: Pick<AnalysisRunParams, 'distanceConvention' | 'ckaTokens'> = {}): AnalysisResult {
   const a = models[0] as PreparedModel;
   const result: AnalysisResult = {
     schema: ANALYSIS_SCHEMA,
@@ -191,10 +206,11 @@ export function finishResult(models: readonly PreparedModel[], plan: ProbePlan, 
     device,
     ...acc.metrics(0),
     cka: acc.ckaBlock(0),
+    options: { distanceConvention: options.distanceConvention ?? 'renormalised', ckaTokens: options.ckaTokens ?? 'all', imageSize: a.inputSize },
     timing,
     warnings,
   };
-  const others = models.slice(1).map((m, i) => ({ model: m.summary, ...acc.metrics(i + 1), cka: acc.ckaBlock(i + 1), crossCka: acc.cka.matrix(0, i + 1) }));
+  const others = models.slice(1).map((m, i) => ({ model: m.summary, ...acc.metrics(i + 1), cka: acc.ckaBlock(i + 1), ...acc.crossCka(i + 1) }));
   if (others[0]) result.compare = others[0];
   if (others.length > 1) result.compareMore = others.slice(1);
   return result;
@@ -230,7 +246,7 @@ export async function runAnalysis(params: AnalysisRunParams, hooks: JobHooks, pr
     throw new ModelLensError('not-found', params.images ?? params.file, skipped.length ? `none of the ${skipped.length} probe images could be decoded` : 'no probe images');
   }
   warnings.push(...batchWarnings(acc, skipped, models));
-  const result = finishResult(models, plan, acc, skipped, device, timing, warnings);
+  const result = finishResult(models, plan, acc, skipped, device, timing, warnings, params);
   timing.totalMs = performance.now() - t0;
   // Not a time, but the one number that says whether the job fits the machine; timing allows extra keys.
   const peak = peakRssMb();

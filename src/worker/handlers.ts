@@ -6,9 +6,10 @@ import { ModelLensError } from '../formats/errors';
 import { openCheckpoint } from '../formats/openCheckpoint';
 import type { DeviceName } from '../analysis/resultSchema';
 import { tensorStats } from '../formats/tensorData';
+import { CKA_TOKEN_MODES, DISTANCE_CONVENTIONS } from '../analysis/graph/reductions';
 import type { RpcEndpoint } from '../protocol/rpc';
 import {
-  ANALYSIS_PROGRESS, ANALYSIS_RUN, INSPECT_HEADER, TIMELINE_CHECKPOINT, TIMELINE_RUN, WEIGHTS_DIFF, type TimelineRunParams, type WeightsDiffParams, TENSOR_STATS, WORKER_LOG, WORKER_PING,
+  ANALYSIS_PROGRESS, ANALYSIS_RUN, INSPECT_HEADER, ONNX_HEADS, TIMELINE_CHECKPOINT, TIMELINE_RUN, WEIGHTS_DIFF, type TimelineRunParams, type WeightsDiffParams, TENSOR_STATS, WORKER_LOG, WORKER_PING,
   type AnalysisRunParams, type InspectHeaderParams, type InspectHeaderResult, type TensorStatsParams, type WorkerLog, type WorkerPingParams, type WorkerPong,
 } from '../protocol/workerProtocol';
 import { DEFAULT_BATCH, abandonedRunsInFlight, runAnalysis } from './analysisJob';
@@ -16,6 +17,7 @@ import { registerAttentionHandlers } from './attentionHandlers';
 import { listBackends } from './devices';
 import { prepareModel } from './modelPrep';
 import { onnxruntimeLoaded } from './ortRuntime';
+import { instrumentOnnxFile } from '../analysis/graph/instrument';
 import { runTimeline } from './timelineJob';
 import { weightsDiff } from '../analysis/weightsDiff';
 
@@ -31,6 +33,12 @@ const optInt = (v: unknown, what: string, min: number): number | undefined => {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) bad(`${what} must be an integer >= ${min}`);
   return v;
 };
+
+function optChoice<T extends string>(v: unknown, what: string, choices: readonly T[]): T | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) bad(`${what} must be one of ${choices.join('|')}`);
+  return v as T;
+}
 
 export function parseRunParams(raw: unknown): AnalysisRunParams {
   if (typeof raw !== 'object' || raw === null) bad('analysis/run needs an object');
@@ -52,6 +60,8 @@ export function parseRunParams(raw: unknown): AnalysisRunParams {
   set('headsB', optInt(p['headsB'], 'headsB', 1));
   set('variant', optStr(p['variant'], 'variant'));
   set('variantB', optStr(p['variantB'], 'variantB'));
+  set('distanceConvention', optChoice(p['distanceConvention'], 'distanceConvention', DISTANCE_CONVENTIONS));
+  set('ckaTokens', optChoice(p['ckaTokens'], 'ckaTokens', CKA_TOKEN_MODES));
   set('jobId', optStr(p['jobId'], 'jobId'));
   return out;
 }
@@ -132,6 +142,17 @@ export function registerWorkerHandlers(rpc: RpcEndpoint): void {
     const checkpoint = await attachSidecarConfig(await openCheckpoint(file, variant !== undefined ? { variant } : undefined));
     const { summary } = recognize(checkpoint, heads !== undefined ? { headsOverride: heads } : undefined);
     return { checkpoint, model: summary };
+  });
+
+  // The inspector shows the heads the analysis will use: the same graph search the analysis does (no
+  // inference). A graph the analysis cannot use answers null; the inspector then says why elsewhere.
+  rpc.handle(ONNX_HEADS, async (raw): Promise<{ heads: number | null }> => {
+    const file = str((raw as { file?: unknown } | null)?.file, 'file');
+    try {
+      return { heads: (await instrumentOnnxFile(file)).heads };
+    } catch {
+      return { heads: null };
+    }
   });
 
   registerAttentionHandlers(rpc);

@@ -3,6 +3,7 @@
 import type * as ort from 'onnxruntime-node';
 import { ModelLensError } from '../formats/errors';
 import { batchTensor, type ProbeImage } from '../analysis/probes';
+import { contractOutputDims } from '../analysis/graph/reductions';
 import type { DeviceName } from '../analysis/resultSchema';
 import { createSession, createSessionOn, type DeviceOutcome } from './devices';
 import { addTime, cancellable, checkAbort, collectGarbage, type JobHooks, type JobTiming } from './jobControl';
@@ -76,7 +77,7 @@ export async function openModels(requests: readonly ModelRequest[], requested: D
 export async function openModel(req: ModelRequest, device: DeviceName | DeviceOutcome, ctx: OpenContext): Promise<{ run: ModelRun; device: DeviceOutcome; sessionMs: number }> {
   const { hooks, jobId } = ctx;
   hooks.progress({ jobId, done: 0, total: 1, phase: 'load', message: req.file });
-  const model = await ctx.prepare(req.file, { variant: req.variant, heads: req.heads }, hooks.signal);
+  const model = await ctx.prepare(req.file, { variant: req.variant, heads: req.heads, distanceConvention: req.distanceConvention, ckaTokens: req.ckaTokens }, hooks.signal);
   checkAbort(hooks.signal);
   // Weight arrays read for the graph are garbage now; free them before onnxruntime copies the initializers.
   collectGarbage();
@@ -185,14 +186,12 @@ function fetchesFor(run: ModelRun, n: number): Record<string, ort.Tensor> | unde
   const { layers: l, heads: h } = run.model;
   if (run.noPrealloc || h <= 0) return undefined;
   if (run.fetches?.n !== n) {
-    run.fetches = {
-      n,
-      tensors: {
-        attn_dist_sum: new (onnxruntime().Tensor)('float32', new Float32Array(l * h), [l, h]),
-        kl_sum: new (onnxruntime().Tensor)('float32', new Float32Array(l * h * h), [l, h, h]),
-        gram: new (onnxruntime().Tensor)('float32', new Float32Array(l * n * n), [l, n, n]),
-      },
-    };
+    // Every contract output the graph has (graphs may lack the per-image ones).
+    const tensors: Record<string, ort.Tensor> = {};
+    for (const [name, dims] of Object.entries(contractOutputDims(l, h, n))) {
+      if (run.session.outputNames.includes(name)) tensors[name] = new (onnxruntime().Tensor)('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
+    }
+    run.fetches = { n, tensors };
   }
   return run.fetches.tensors;
 }

@@ -10,7 +10,10 @@ import type { PrepareOptions, PreparedModel } from './preparedModel';
 
 export async function prepareOnnxFile(file: string, opts: PrepareOptions): Promise<PreparedModel> {
   const t0 = performance.now();
-  const inst = await instrumentOnnxFile(file);
+  const inst = await instrumentOnnxFile(file, {
+    ...(opts.distanceConvention ? { distanceConvention: opts.distanceConvention } : {}),
+    ...(opts.ckaTokens ? { ckaTokens: opts.ckaTokens } : {}),
+  });
   const size = (await stat(file)).size;
   const heads = inst.heads ?? opts.heads ?? null;
   const warnings = [...inst.warnings];

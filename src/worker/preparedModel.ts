@@ -1,5 +1,6 @@
 // A model ready for the job loop: the analysis graph plus what the loop needs to feed and read it.
 import type { ModelSummary, VitSpec } from '../model/modelTypes';
+import type { CkaTokens, DistanceConvention } from '../analysis/resultSchema';
 import { buildAnalysisGraph, type WeightFeed } from '../analysis/graph/vitGraph';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../analysis/probes';
 
@@ -29,6 +30,8 @@ export interface PreparedModel {
 export interface PrepareOptions {
   variant?: string | undefined;
   heads?: number | undefined;
+  distanceConvention?: DistanceConvention | undefined;
+  ckaTokens?: CkaTokens | undefined;
   /** Build the graph with its weights as inputs, so one session serves every checkpoint of the architecture. */
   weightsAsInputs?: boolean | undefined;
 }
@@ -44,7 +47,12 @@ export function headsWarning(summary: ModelSummary): string[] {
 
 /** Builds the analysis graph for a recognized ViT spec; `weights` returns fp32 copies of named tensors. */
 export async function prepareFromSpec(file: string, summary: ModelSummary, spec: VitSpec, weights: (name: string) => Promise<Float32Array>, opts: PrepareOptions = {}): Promise<PreparedModel> {
-  const graph = await buildAnalysisGraph(spec, weights, { file, ...(opts.weightsAsInputs ? { weightsAsInputs: true } : {}) });
+  const graph = await buildAnalysisGraph(spec, weights, {
+    file,
+    ...(opts.weightsAsInputs ? { weightsAsInputs: true } : {}),
+    ...(opts.distanceConvention ? { distanceConvention: opts.distanceConvention } : {}),
+    ...(opts.ckaTokens ? { ckaTokens: opts.ckaTokens } : {}),
+  });
   const patchTokens = (spec.imageSize[0] / spec.patchSize[0]) * (spec.imageSize[1] / spec.patchSize[1]);
   return {
     file,

@@ -202,3 +202,31 @@ test('a sparse 6 GB safetensors opens by reading only its header', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('random bytes named .safetensors: "not a safetensors file" and why, before any header-length complaint', async () => {
+  // Deterministic noise (xorshift), as an interrupted download of something else would look.
+  const bytes = new Uint8Array(4096);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < bytes.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    bytes[i] = x & 0xff;
+  }
+  bytes[8] = 0x00; // whatever the noise had, not '{'
+  const dir = await mkdtemp(join(tmpdir(), 'ml-st-noise-'));
+  try {
+    const file = join(dir, 'model.safetensors');
+    await writeFile(file, bytes);
+    const e = await rejects(openCheckpoint(file), 'unknown-format', 'not a safetensors file');
+    assert.equal(e.offset, 0);
+    assert.match(e.problem, /^not a safetensors file: .* byte 8 is 0x00, not "\{"$/);
+    assert.doesNotMatch(e.problem, /too large|exceeds/i);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  // A real header whose length is wrong is still reported as the length problem (fixtures in bad/).
+  const h = stFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4));
+  new DataView(h.buffer).setBigUint64(0, 5000n, true);
+  await rejects(readSafetensors(new MemoryByteSource('x', h)), 'truncated', 'past the end');
+});

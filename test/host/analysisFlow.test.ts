@@ -436,3 +436,50 @@ test('the weight variant chosen in the inspector reaches the worker, names the p
   }
 });
 
+
+test('first hour: Analyze from the inspector focuses the view; a file error carries file and offset; the card’s actions run the right command; exports offer Open/Reveal', async () => {
+  const h = setup();
+  const fv = fakeVscode as unknown as Record<string, Record<string, unknown>>;
+  const executed: { id: string; args: unknown[] }[] = [];
+  const shown: { text: string; items: string[] }[] = [];
+  const prevExec = fv['commands']!['executeCommand'];
+  const prevInfo = fv['window']!['showInformationMessage'];
+  fv['commands']!['executeCommand'] = async (id: string, ...args: unknown[]) => void executed.push({ id, args });
+  fv['window']!['showInformationMessage'] = async (text: string, ...items: string[]) => {
+    shown.push({ text, items });
+    return items.includes('Open') ? 'Open' : undefined;
+  };
+  try {
+    // The inspector passes { uri, focus: true }: the panel takes focus. From elsewhere it opens beside, keeping focus.
+    const run = h.commands.get('modelLens.analyze')!({ uri: fakeVscode.Uri.file(h.ckpt), focus: true });
+    await until(() => h.runs.length === 1);
+    assert.deepEqual(h.panels[0]!.showOptions, { viewColumn: fakeVscode.ViewColumn.Beside, preserveFocus: false });
+    h.worker.fail(Object.assign(new Error(`${h.ckpt} @ offset 1234: file ends inside tensor data`), { code: 'truncated', file: h.ckpt, offset: 1234 }));
+    await run;
+    const p = h.panels[0]!;
+    assert.deepEqual(p.lastShow()?.error, { code: 'truncated', message: `${h.ckpt} @ offset 1234: file ends inside tensor data`, file: h.ckpt, offset: 1234 });
+    // The card's primary action opens the failing checkpoint in the inspector; unknown commands are dropped.
+    p.send({ kind: 'note', method: 'analysisView/command', params: { command: 'openInspector' } });
+    p.send({ kind: 'note', method: 'analysisView/command', params: { command: 'workbench.action.terminal.new' } });
+    p.send({ kind: 'note', method: 'analysisView/command', params: { command: 'chooseProbeImages' } });
+    await tick(10);
+    assert.deepEqual(executed.map((e) => e.id), ['modelLens.openInInspector', 'modelLens.chooseProbeImages']);
+    assert.equal((executed[0]!.args[0] as { fsPath: string }).fsPath, h.ckpt);
+    assert.equal(h.warnings.length, 1, 'the unknown command was logged and dropped');
+    // A successful run's CSV export: the notification names the file and offers Open / Reveal.
+    const again = h.commands.get('modelLens.analyze')!(fakeVscode.Uri.file(h.ckpt));
+    await until(() => h.runs.length === 2);
+    h.worker.finish();
+    await again;
+    executed.length = 0;
+    p.send({ kind: 'req', id: 7, method: 'analysisView/export', params: { format: 'csv', metric: 'attentionDistance' } });
+    await tick(30);
+    assert.deepEqual(shown.at(-1), { text: 'Model Lens: exported export.out', items: ['Open', 'Reveal'] });
+    assert.equal(executed[0]?.id, 'vscode.open');
+    assert.equal((executed[0]!.args[0] as { fsPath: string }).fsPath, h.saveTarget);
+  } finally {
+    fv['commands']!['executeCommand'] = prevExec;
+    fv['window']!['showInformationMessage'] = prevInfo;
+    h.done();
+  }
+});

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { createLinkedTransports, RpcEndpoint, RpcError } from '../../src/protocol/rpc';
 import { INSPECTOR_METHODS, parseReady, parseRunCommand, parseSelectVariant, parseTensorStatsRequest, MAX_NAME_CHARS, type InspectorState, type TensorStatsView } from '../../src/protocol/webviewProtocol';
-import { TENSOR_STATS, type TensorStatsParams } from '../../src/protocol/workerProtocol';
+import { ONNX_HEADS, TENSOR_STATS, type TensorStatsParams } from '../../src/protocol/workerProtocol';
+import { instrumentOnnxFile } from '../../src/analysis/graph/instrument';
+import { readFileSync } from 'node:fs';
 import { InspectorSession } from '../../src/host/inspectorSession';
 import { createHeaderService } from '../../src/host/headerService';
 import { openCheckpoint } from '../../src/formats/openCheckpoint';
@@ -171,4 +173,35 @@ test('statistics match an independent decode of the safetensors bytes (float64, 
   for (const x of xs) expected[Math.min(bins - 1, Math.floor(((x - min) / (max - min)) * bins))]! += 1;
   const diff = expected.reduce((a, c, i) => a + Math.abs(c - s.histogram[i]!), 0);
   assert.ok(diff <= 2, `histogram differs in ${diff} counts (bin-edge rounding allows ≤ 2)`);
+});
+
+test('an ONNX graph: the inspector shows the heads the analysis will use (from the graph), not "unknown"', async () => {
+  const file = resolve(fixtures, 'models', 'vit_onnx_eager.onnx');
+  const [hostSide, viewSide] = createLinkedTransports();
+  const shown: InspectorState[] = [];
+  const asked: string[] = [];
+  const session = new InspectorSession(hostSide, {
+    file,
+    headers: createHeaderService(() => undefined),
+    // What the worker does for onnx/heads: the analysis' own graph search.
+    workerRequest: async <T>(method: string, params: unknown): Promise<T> => {
+      asked.push(method);
+      assert.equal(method, ONNX_HEADS);
+      return { heads: (await instrumentOnnxFile((params as { file: string }).file)).heads } as T;
+    },
+    runCommand: () => undefined,
+    isTrusted: () => true,
+    log: { info: () => undefined, warn: () => undefined },
+  });
+  const view = new RpcEndpoint(viewSide);
+  view.onNotification(INSPECTOR_METHODS.show, (p) => shown.push(p as InspectorState));
+  session.reload();
+  await session.loaded;
+  const first = shown.find((s) => s.data)!;
+  assert.equal(first.data!.summary.heads, null, 'the header alone does not say');
+  for (let i = 0; i < 100 && shown.at(-1)!.data?.summary.heads == null; i++) await tick();
+  const ref = JSON.parse(readFileSync(resolve(fixtures, 'models', 'vit_onnx_eager.ref.json'), 'utf8')) as { heads?: number; attentionDistance: { perHead: number[][] } };
+  assert.equal(shown.at(-1)!.data!.summary.heads, ref.heads ?? ref.attentionDistance.perHead[0]!.length);
+  assert.equal(shown.at(-1)!.data!.summary.headsSource, 'graph');
+  assert.deepEqual(asked, [ONNX_HEADS]);
 });

@@ -107,6 +107,9 @@ test('cache key follows file identity, options and probe folder contents', async
     assert.notEqual((await cacheKey({ ...base, heads: 3 })).key, k1);
     assert.notEqual((await cacheKey({ ...base, limit: 5 })).key, k1);
     assert.notEqual((await cacheKey({ ...base, variant: 'ema' })).key, k1, 'the weight variant is part of the key');
+    assert.notEqual((await cacheKey({ ...base, distanceConvention: 'vit' })).key, k1, 'the distance convention is part of the key');
+    assert.notEqual((await cacheKey({ ...base, ckaTokens: 'cls' })).key, k1, 'the CKA tokens are part of the key');
+    assert.equal((await cacheKey({ ...base, distanceConvention: 'renormalised', ckaTokens: 'all' })).key, k1, 'the defaults spelled out are the defaults');
     const withImgs = (await cacheKey({ ...base, images: imgs })).key;
     assert.notEqual(withImgs, k1);
     writeFileSync(join(imgs, 'b.png'), 'y');

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
+  batchPlan,
   collectWarnings,
+  deviceInfo,
   formatParams,
   headPoints,
   layerPoints,
@@ -20,6 +22,8 @@ import { isAnalysisResult, resultProblem } from '../../src/protocol/analysisResu
 import { withAlpha } from '../../webview/analysisTheme';
 import { metricChartConfig, seriesOffset, uniformPoints } from '../../webview/analysisCharts';
 import type { AnalysisResult } from '../../src/analysis/resultSchema';
+import type { AnalysisViewState } from '../../src/protocol/analysisViewProtocol';
+import { errorCardModel, problemText } from '../../webview/analysisErrors';
 
 const root = resolve(__dirname, '..', '..', '..');
 const fixture = (name: string): AnalysisResult => JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'results', name), 'utf8')) as AnalysisResult;
@@ -148,7 +152,14 @@ test('colour scale: fixed 0..1, viridis endpoints, clamped, perceptually ordered
 test('warnings: engine warnings kept; synthetic, fallback and dropped CKA batch added once', () => {
   const r = fixture('vitb16-mim.json');
   const w = collectWarnings(r);
-  assert.deepEqual(w.map((x) => x.kind).sort(), ['cka-batch', 'fallback']);
+  // Device auto ran on the CPU: a normal outcome, said in the Run card, not a warning.
+  assert.equal(r.device.requested, 'auto');
+  assert.deepEqual(w.map((x) => x.kind).sort(), ['cka-batch']);
+  assert.deepEqual(deviceInfo(r), { text: 'CPU', detail: `Device “auto” found no GPU it could use here, so the run used the CPU. Providers tried: ${r.device.fallbackReason}. Model Lens: Select Compute Device chooses another.` });
+  assert.deepEqual(deviceInfo({ ...r, device: { requested: 'auto', used: 'cuda' } }), { text: 'CUDA' });
+  assert.deepEqual(deviceInfo({ ...r, device: { requested: 'cuda', used: 'cpu', fallbackReason: 'no CUDA' } }), { text: 'CPU (requested CUDA; see warnings)' });
+  // The engine's own wording of an auto fallback is dropped too; an explicit request keeps it.
+  assert.deepEqual(collectWarnings({ ...r, warnings: ['Fell back to cpu: no GPU'] }).map((x) => x.kind), ['cka-batch']);
   const s = fixture('vitb16-compare.json');
   assert.deepEqual(collectWarnings(s).map((x) => x.kind), ['synthetic']);
   s.warnings = [];
@@ -185,7 +196,18 @@ test('labels, file names and header rows', () => {
   assert.match(exportBaseName(evil), /^[A-Za-z0-9._-]+$/);
   assert.equal(formatParams(85798656), '85.8M');
   assert.equal(formatParams(1.2e9), '1.20B');
-  assert.deepEqual(probeRows(fixture('vitb16-mim.json'))[2], ['CKA', '4 batches of 16']);
+  // 66 images in batches of 16: four full batches and a tail of 2, which CKA leaves out.
+  assert.deepEqual(probeRows(fixture('vitb16-mim.json')).slice(1), [['Images', '66 in 4 batches of 16 + 1 of 2 at 224×224 px'], ['CKA', '4 batches of 16; the last 2 left out']]);
+  const r56 = fixture('vitb16-mim.json');
+  r56.probe.count = 56;
+  assert.deepEqual(probeRows(r56).slice(1), [['Images', '56 in 3 batches of 16 + 1 of 8 at 224×224 px'], ['CKA', '3 batches of 16 + 1 of 8']]);
+  assert.equal(batchPlan(64, 16), '4 batches of 16');
+  assert.equal(batchPlan(3, 16), '1 batch of 3');
+  assert.equal(batchPlan(17, 16), '1 batch of 16 + 1 of 1');
+  // A metric's CSV and its chart's PNG share one name.
+  assert.equal(exportFileName(r, 'attentionDistance', 'csv'), 'checkpoint-799-vs-model_best.attention-distance.csv');
+  assert.equal(exportFileName(r, 'attention-distance', 'png'), 'checkpoint-799-vs-model_best.attention-distance.png');
+  assert.equal(exportFileName(r, 'crossCka', 'csv'), 'checkpoint-799-vs-model_best.cross-cka.csv');
   assert.equal(offDiagonalMean([[1, 0.5], [0.25, 1]]), 0.375);
 });
 
@@ -210,6 +232,29 @@ test('CKA unavailable (no batch of ≥ 4 images): detected, explained, no CKA ex
   assert.match(ckaUnavailableText(r), /^CKA needs ≥ 4 images per batch; no batch of this run had that many \(3 images in batches of 16\)/);
 });
 
+
+test('error card: inspector title and hint, problem without the file prefix, one primary action that fits the error', () => {
+  const files = ['/w/model.pth'];
+  const card = (error: AnalysisViewState['error'], f: string[] = files): ReturnType<typeof errorCardModel> => errorCardModel({ key: f.join('\0'), files: f, title: 't', phase: 'error', ...(error ? { error } : {}) });
+  const truncated = card({ code: 'truncated', message: '/w/model.pth @ offset 4096: file ends inside tensor data', file: '/w/model.pth', offset: 4096 });
+  assert.equal(truncated.title, 'Truncated file');
+  assert.equal(truncated.problem, 'File ends inside tensor data');
+  assert.deepEqual(truncated.facts, [['File', '/w/model.pth'], ['Byte offset', '4096 (0x1000)'], ['Error code', 'truncated']]);
+  assert.match(truncated.hint ?? '', /download it again/);
+  // Running a truncated file again gives the same error: the inspector shows what is there instead.
+  assert.equal(truncated.primary?.command, 'openInspector');
+  const probe = card({ code: 'unknown-format', message: '/w/probes/x.png @ offset 0: not a PNG (bad signature)', file: '/w/probes/x.png', offset: 0 });
+  assert.equal(probe.primary?.command, 'chooseProbeImages');
+  assert.equal(probe.facts[0]![0], 'Probe image');
+  const trust = card({ code: 'untrusted', message: 'Running a model needs a trusted workspace; the analysis starts when you trust this one.' });
+  assert.equal(trust.title, 'Waiting for workspace trust');
+  assert.equal(trust.primary?.command, 'manageTrust');
+  const crash = card({ code: 'peer-exited', message: 'worker exited with code 134' });
+  assert.equal(crash.primary?.command, 'rerun');
+  assert.deepEqual(crash.facts, [['File', 'model.pth'], ['Error code', 'peer-exited']]);
+  assert.equal(problemText('/a: b: c', '/a'), 'B: c');
+  assert.equal(problemText('plain', undefined), 'Plain');
+});
 
 test('hierarchical models: stage rows, ragged heads and the per-stage uniform reference on the distance chart', () => {
   const stages = [

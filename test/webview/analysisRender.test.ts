@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { renderHtmlReport } from '../../src/analysis/htmlReport';
 import type { AnalysisResult } from '../../src/analysis/resultSchema';
+import { seriesColors } from '../../webview/analysisTheme';
 
 const root = resolve(__dirname, '..', '..', '..');
 const chromiumPath = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
@@ -71,7 +72,7 @@ async function openPage(b: Browser, html: string, dir: string, name: string, ini
 
 interface ChartDump {
   type: string;
-  datasets: { label: string; role?: string; series?: number; data: { x: number; y: number; v?: number; layer?: number; head?: number }[] }[];
+  datasets: { label: string; role?: string; series?: number; order?: number; color?: string; data: { x: number; y: number; v?: number; layer?: number; head?: number }[] }[];
   xTitle: string;
   yTitle: string;
   tickColor: string;
@@ -79,7 +80,7 @@ interface ChartDump {
 
 const DUMP = `(() => Object.fromEntries(Object.entries(window.__modelLensCharts).map(([id, c]) => [id, {
   type: c.config.type,
-  datasets: c.data.datasets.map((d) => ({ label: d.label, role: d.mlRole, series: d.mlSeries, data: d.data })),
+  datasets: c.data.datasets.map((d) => ({ label: d.label, role: d.mlRole, series: d.mlSeries, data: d.data, order: d.order, color: d.borderColor })),
   xTitle: c.options.scales.x.title.text, yTitle: c.options.scales.y.title.text,
   tickColor: String(c.options.scales.x.ticks.color),
 }])))()`;
@@ -95,6 +96,8 @@ function checkMetric(dump: ChartDump, blocks: AnalysisResult['attentionDistance'
       assert.ok(Math.abs(p.x - p.layer!) < 0.5, 'dot sits on its layer');
     }
     assert.deepEqual(means.data.map((p) => p.y), b.perLayer);
+    // Head dots are drawn over the layer-mean markers (chart.js draws lower orders last).
+    assert.ok((heads.order ?? 0) < (means.order ?? 0), 'heads on top of the means');
     assert.deepEqual(means.data.map((p) => p.layer), b.perLayer.map((_, i) => i + 1));
   }
 }
@@ -185,6 +188,10 @@ test('theme changes re-read the colours; a hostile file name renders as text', {
     const after = (await page.evaluate<Record<string, ChartDump>>(DUMP))['cka']!.tickColor;
     assert.equal(before, '#d4d4d4');
     assert.equal(after, '#3b3b3b');
+    // High-contrast light: models A and B in clearly different hues.
+    await page.evaluate(`document.body.classList.replace('vscode-light', 'vscode-high-contrast-light')`);
+    await page.waitForFunction(`String(window.__modelLensCharts['cka'].options.scales.x.ticks.color) !== ${JSON.stringify(after)} || document.body.classList.contains('vscode-high-contrast-light')`, undefined, { timeout: 5000 });
+    assert.deepEqual(seriesColors('high-contrast-light', '#0f4a85', '#0f4a85'), ['#0f4a85', '#b5200d']);
     assert.equal(await page.evaluate<unknown>('window.__pwned'), undefined);
     assert.equal(await page.evaluate<number>(`document.querySelectorAll('img').length`), 0);
     assert.match(await page.evaluate<string>(`document.querySelector('h1').textContent`), /<img src=x/);
@@ -218,13 +225,41 @@ test('webview mode: says ready, draws what the host shows, persists it, redraws 
     // A malformed show is ignored.
     await page.evaluate(`window.postMessage({ kind: 'note', method: 'analysisView/show', params: { phase: 'done', result: 42 } }, '*')`);
     assert.equal(await page.evaluate<number>('Object.keys(window.__modelLensCharts).length'), 5);
-    // Restricted Mode reads as a state to resolve, a real error as a failure.
-    for (const [code, heading] of [['untrusted', 'Waiting for workspace trust'], ['corrupt', 'The analysis failed']] as const) {
-      const failed = { ...running, phase: 'error', error: { code, message: `msg-${code}` } };
+    // The Run card says CPU (device auto found no GPU) with the reason behind a disclosure; the synthetic
+    // warning offers the fix as a button; the fallback is no warning.
+    assert.equal(await page.evaluate<string>(`document.querySelector('.ml-device').textContent`), r.device.used === 'cpu' ? 'CPU' : r.device.used);
+    assert.equal(await page.evaluate<boolean>(`!!document.querySelector('.ml-why') === ${JSON.stringify(!!r.device.fallbackReason)}`), true);
+    assert.doesNotMatch(await page.evaluate<string>(`document.querySelector('.ml-callout').textContent`), /instead of auto/);
+    await page.click('.ml-callout li .ml-btn.ml-primary');
+    assert.deepEqual((await page.evaluate<unknown[]>('window.__posted')).at(-1), { kind: 'note', method: 'analysisView/command', params: { command: 'chooseProbeImages' } });
+    // Show table brings the table into view.
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.click('#head-diversity .ml-section-head .ml-btn');
+    const tableInView = async (): Promise<boolean> => await page.evaluate<boolean>(`(() => { const t = document.querySelector('#head-diversity .ml-table-wrap'); const b = t.getBoundingClientRect(); return !t.classList.contains('ml-hidden') && b.top < innerHeight && b.bottom > 0; })()`);
+    for (let i = 0; i < 100 && !(await tableInView()); i++) await new Promise((res) => setTimeout(res, 50));
+    assert.ok(await tableInView(), 'the opened table is scrolled into view');
+    // Errors use the inspector's card: title, problem, file/offset/code, hint, one primary action, Show log
+    // once (and no Re-run in the top bar).
+    const cases = [
+      { error: { code: 'untrusted', message: 'Running a model needs a trusted workspace.' }, heading: 'Waiting for workspace trust', primary: 'Manage Workspace Trust', command: 'manageTrust' },
+      { error: { code: 'truncated', message: 'a @ offset 77: file ends early', file: 'a', offset: 77 }, heading: 'Truncated file', primary: 'Open in Inspector', command: 'openInspector' },
+      { error: { code: 'internal', message: 'boom' }, heading: 'The analysis failed', primary: 'Run again', command: undefined },
+    ];
+    for (const c of cases) {
+      const failed = { ...running, phase: 'error', error: c.error };
       delete (failed as { progress?: unknown }).progress;
       await page.evaluate(`window.postMessage(${JSON.stringify({ kind: 'note', method: 'analysisView/show', params: failed })}, '*')`);
-      await page.waitForFunction(`document.querySelector('.ml-error h2') && document.querySelector('.ml-error-text').textContent === 'msg-${code}'`, undefined, { timeout: 5000 });
-      assert.equal(await page.evaluate<string>(`document.querySelector('.ml-error h2').textContent`), heading);
+      await page.waitForFunction(`document.querySelector('.ml-error h2') && document.querySelector('.ml-error h2').textContent === ${JSON.stringify(c.heading)}`, undefined, { timeout: 5000 });
+      const buttons = await page.evaluate<string[]>(`Array.from(document.querySelectorAll('button')).map((b) => b.textContent)`);
+      assert.deepEqual(buttons, [c.primary, 'Show log'], `${c.error.code}: buttons`);
+      if (c.error.code === 'truncated') {
+        assert.equal(await page.evaluate<string>(`document.querySelector('.ml-error-problem').textContent`), 'File ends early');
+        assert.match(await page.evaluate<string>(`document.querySelector('.ml-error-facts').textContent`), /File\s*aByte offset\s*77 \(0x4d\)Error code\s*truncated/);
+        assert.match(await page.evaluate<string>(`document.querySelector('.ml-error-hint').textContent`), /interrupted download/);
+      }
+      await page.click('.ml-error .ml-primary');
+      const last = (await page.evaluate<unknown[]>('window.__posted')).at(-1);
+      assert.deepEqual(last, c.command ? { kind: 'note', method: 'analysisView/command', params: { command: c.command } } : { kind: 'note', method: 'analysisView/rerun', params: {} });
     }
     assert.deepEqual(errors, []);
     await page.close();

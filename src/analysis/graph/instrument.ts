@@ -12,7 +12,8 @@ import { OnnxDataType, OnnxGraphBuilder, attrInt, encodeNode, encodeTensor, enco
 import { parseModel, type ParsedGraph, type ParsedNode, type ParsedTensor } from '../../formats/onnx/onnxGraph';
 import { checkExternalLocation, parseNonNegative } from '../../formats/onnx/onnxReader';
 import { ProtoReader, ProtoWriter, WIRE_LEN } from '../../formats/onnx/protobuf';
-import { OUTPUT_ATTN_DIST, OUTPUT_GRAM, OUTPUT_KL, addAttentionReductions, addContractOutputs, addGram, patchDistanceMatrix } from './reductions';
+import { OUTPUT_ATTN_DIST, OUTPUT_GRAM, OUTPUT_KL, addAttentionReductions, addContractOutputs, addGram, patchDistanceMatrix, type AttentionReductions } from './reductions';
+import type { CkaTokens, DistanceConvention } from '../resultSchema';
 import { INPUT_PIXELS } from './vitGraph';
 
 export interface InstrumentOptions {
@@ -24,6 +25,10 @@ export interface InstrumentOptions {
   patchSize?: [number, number];
   /** Centre block outputs over the batch before the Gram product (default true; see addGram). */
   centerGram?: boolean;
+  /** DESIGN.md item 7 (default `renormalised`). */
+  distanceConvention?: DistanceConvention;
+  /** DESIGN.md item 10 (default `all`). */
+  ckaTokens?: CkaTokens;
   /**
    * Output every layer's attention probabilities `attn_probs_<l>` [B,H,T,T] (float32) instead of the
    * contract's reductions (the attention view); block outputs are then not needed.
@@ -359,6 +364,7 @@ export async function instrumentOnnx(input: Uint8Array | ByteSource, opts: Instr
   let heads: number | null = null;
   const probShape = ix.shapes.get(softmaxes[0]!.outputs[0]!);
   if (probShape && typeof probShape[1] === 'number') heads = probShape[1];
+  if (opts.ckaTokens === 'cls' && probShape && probShape[2] === n) notAnalyzable('CKA tokens "cls" need a class token; this model has none (use all, patch or mean)');
   if (heads === null) {
     // Without shape information: the head axis of Q (axis 1 of [B,H,T,hd]) traced to its Reshape.
     const counts = softmaxes.map((sm) => {
@@ -380,6 +386,7 @@ export async function instrumentOnnx(input: Uint8Array | ByteSource, opts: Instr
   const distVec = b.f32('model_lens_patch_distance', [n * n], patchDistanceMatrix(grid, patch));
   const dists: string[] = [];
   const crosses: string[] = [];
+  const perImage: AttentionReductions[] = [];
   const grams: string[] = [];
   const mark = (nodeIndex: number, from: number): void => {
     const prev = after.get(nodeIndex);
@@ -401,17 +408,18 @@ export async function instrumentOnnx(input: Uint8Array | ByteSource, opts: Instr
   for (let l = 0; l < softmaxes.length && !opts.attentionOutputs; l++) {
     const sm = softmaxes[l]!;
     let from = b.nodes.length;
-    const r = addAttentionReductions(b, sm.outputs[0]!, distVec, n, castActs, opset);
+    const r = addAttentionReductions(b, sm.outputs[0]!, distVec, n, castActs, opset, opts.distanceConvention);
     dists.push(r.dist);
     crosses.push(r.cross);
+    perImage.push(r);
     mark(sm.index, from);
     const blockNode = ix.producer.get(blocks[l]!)!;
     from = b.nodes.length;
-    grams.push(addGram(b, blocks[l]!, castActs, flatShape, opset, opts.centerGram ?? true));
+    grams.push(addGram(b, blocks[l]!, castActs, flatShape, opset, opts.centerGram ?? true, { mode: opts.ckaTokens ?? 'all', patchTokens: n }));
     mark(blockNode.index, from);
   }
   const tailFrom = b.nodes.length;
-  if (!opts.attentionOutputs) addContractOutputs(b, dists, crosses, grams, heads ?? 'heads', opset);
+  if (!opts.attentionOutputs) addContractOutputs(b, dists, crosses, grams, heads ?? 'heads', opset, perImage);
   const tail = b.nodes.slice(tailFrom);
 
   // Emit the graph: renaming node first, original fields (outputs replaced, external data inlined),

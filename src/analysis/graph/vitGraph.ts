@@ -5,7 +5,8 @@
 import { ModelLensError } from '../../formats/errors';
 import type { VitBlockWeights, VitSpec } from '../../model/modelTypes';
 import { OnnxDataType, OnnxGraphBuilder, attrFloat, attrInt, attrInts } from './onnxBuilder';
-import { OUTPUT_ATTN_DIST, OUTPUT_GRAM, OUTPUT_KL, addAttentionReductions, addContractOutputs, addGram, patchDistanceMatrix } from './reductions';
+import { OUTPUT_ATTN_DIST, OUTPUT_GRAM, OUTPUT_KL, addAttentionReductions, addContractOutputs, addGram, patchDistanceMatrix, type AttentionReductions } from './reductions';
+import type { CkaTokens, DistanceConvention } from '../resultSchema';
 
 export const INPUT_PIXELS = 'pixel_values';
 
@@ -50,6 +51,10 @@ export interface VitGraphOptions {
    * false gives the literal X Xᵀ.
    */
   centerGram?: boolean;
+  /** DESIGN.md item 7 (default `renormalised`). */
+  distanceConvention?: DistanceConvention;
+  /** DESIGN.md item 10 (default `all`). */
+  ckaTokens?: CkaTokens;
   /**
    * Make every float tensor of more than one element a graph input (returned as `weightFeeds`) instead of an
    * initializer, so a session built once runs any checkpoint of the same architecture.
@@ -161,6 +166,24 @@ function relativeBias(table: Float32Array, heads: number, grid: [number, number]
   return out;
 }
 
+/** The MLP activation of `x`, as the pattern onnxruntime fuses where it has a kernel for it. */
+function activation(g: OnnxGraphBuilder, x: string, kind: NonNullable<VitSpec['activation']>, tag: string): string {
+  if (kind === 'quick_gelu') {
+    // CLIP's QuickGELU: x·σ(1.702·x).
+    return g.op('Mul', [x, g.op('Sigmoid', [g.op('Mul', [x, g.scalar(1.702)], undefined, `${tag}_qgelu_scale`)], undefined, `${tag}_qgelu_sig`)], undefined, `${tag}_gelu`);
+  }
+  if (kind === 'gelu_tanh') {
+    // ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+    const cube = g.op('Mul', [g.op('Mul', [x, x], undefined, `${tag}_tgelu_sq`), x], undefined, `${tag}_tgelu_cube`);
+    const inner = g.op('Add', [x, g.op('Mul', [cube, g.scalar(0.044715)], undefined, `${tag}_tgelu_c`)], undefined, `${tag}_tgelu_in`);
+    const th = g.op('Tanh', [g.op('Mul', [inner, g.scalar(Math.sqrt(2 / Math.PI))], undefined, `${tag}_tgelu_k`)], undefined, `${tag}_tgelu_tanh`);
+    return g.op('Mul', [g.op('Mul', [x, g.op('Add', [th, g.scalar(1)], undefined, `${tag}_tgelu_add`)], undefined, `${tag}_tgelu_mul`), g.scalar(0.5)], undefined, `${tag}_gelu`);
+  }
+  // Exact GELU: x·½·(1+erf(x/√2)); onnxruntime fuses this pattern into one Gelu kernel.
+  const erf = g.op('Erf', [g.op('Div', [x, g.scalar(Math.SQRT2)], undefined, `${tag}_gelu_div`)], undefined, `${tag}_gelu_erf`);
+  return g.op('Mul', [g.op('Mul', [x, g.op('Add', [erf, g.scalar(1)], undefined, `${tag}_gelu_add`)], undefined, `${tag}_gelu_mul`), g.scalar(0.5)], undefined, `${tag}_gelu`);
+}
+
 async function fetchChecked(weights: WeightFn, name: string, expected: number, file: string): Promise<Float32Array> {
   const w = await weights(name);
   if (w.length !== expected) {
@@ -195,17 +218,23 @@ async function buildForward(spec: VitSpec, weights: WeightFn, file: string, afte
     const b = await fetchChecked(weights, W.patchB, d, file);
     for (let i = 0; i < n; i++) patchAdd.set(b, i * d);
   }
+  // Special tokens in order: class, distillation, registers. Registers have no position embedding.
   const special = new Float32Array(s * d);
-  const specialNames = [W.clsToken, W.distToken].filter((x): x is string => x !== undefined);
-  if (specialNames.length !== s) {
-    throw new ModelLensError('not-analyzable', file, `spec declares ${s} special tokens but names ${specialNames.length} token tensors`);
+  const tokenNames = [W.clsToken, W.distToken].filter((x): x is string => x !== undefined);
+  const registers = W.registerTokens ? await weights(W.registerTokens) : new Float32Array(0);
+  if (registers.length % d !== 0) throw new ModelLensError('not-analyzable', file, `register tokens ${W.registerTokens ?? ''} have ${registers.length} values, not a multiple of dim ${d}`);
+  const r = registers.length / d;
+  if (tokenNames.length + r !== s) {
+    throw new ModelLensError('not-analyzable', file, `spec declares ${s} special tokens but names ${tokenNames.length} token tensors and ${r} registers`);
   }
-  for (let k = 0; k < s; k++) special.set(await fetchChecked(weights, specialNames[k]!, d, file), k * d);
+  for (let k = 0; k < tokenNames.length; k++) special.set(await fetchChecked(weights, tokenNames[k]!, d, file), k * d);
+  special.set(registers, tokenNames.length * d);
   if (W.posEmbed) {
     const pos = await weights(W.posEmbed);
-    if (pos.length === t * d) {
-      for (let i = 0; i < s * d; i++) special[i]! += pos[i]!;
-      for (let i = 0; i < n * d; i++) patchAdd[i]! += pos[s * d + i]!;
+    const withPos = tokenNames.length;
+    if (pos.length === (withPos + n) * d) {
+      for (let i = 0; i < withPos * d; i++) special[i]! += pos[i]!;
+      for (let i = 0; i < n * d; i++) patchAdd[i]! += pos[withPos * d + i]!;
     } else if (pos.length === n * d) {
       // Position embedding for patches only (class token added without one).
       for (let i = 0; i < n * d; i++) patchAdd[i]! += pos[i]!;
@@ -214,7 +243,7 @@ async function buildForward(spec: VitSpec, weights: WeightFn, file: string, afte
       throw new ModelLensError(
         'not-analyzable',
         file,
-        `the position embedding has ${tokensInPos} tokens but a ${spec.imageSize[0]}×${spec.imageSize[1]} input with patch ${ph}×${pw} gives ${t} (${grid[0]}×${grid[1]} patches + ${s}); analyze at the input size the model was trained at (position-embedding interpolation is not supported)`,
+        `the position embedding has ${tokensInPos} tokens but a ${spec.imageSize[0]}×${spec.imageSize[1]} input with patch ${ph}×${pw} gives ${withPos + n} (${grid[0]}×${grid[1]} patches + ${withPos}); analyze at the input size the model was trained at (position-embedding interpolation is not supported)`,
       );
     }
   }
@@ -225,6 +254,11 @@ async function buildForward(spec: VitSpec, weights: WeightFn, file: string, afte
     const specialB = g.op('Expand', [g.f32('special_tokens', [1, s, d], special), specShape], undefined, 'special_b');
     x = g.op('Concat', [specialB, x], { axis: attrInt(1) }, 'tokens');
   }
+  const lnAttrs = { axis: attrInt(-1), epsilon: attrFloat(spec.lnEps) };
+  if (W.preNormW && W.preNormB) {
+    // CLIP's ln_pre: one LayerNorm over every token before the first block.
+    x = g.op('LayerNormalization', [x, g.f32('ln_pre_w', [d], await fetchChecked(weights, W.preNormW, d, file)), g.f32('ln_pre_b', [d], await fetchChecked(weights, W.preNormB, d, file))], lnAttrs, 'ln_pre');
+  }
 
   const scale = 1 / Math.sqrt(hd);
   const sharedBias = W.sharedRelPosTable
@@ -233,7 +267,6 @@ async function buildForward(spec: VitSpec, weights: WeightFn, file: string, afte
   const sharedBiasName = sharedBias ? g.f32('rel_pos_bias_shared', [h, t, t], sharedBias) : undefined;
   const probs: string[] = [];
   const blocks: string[] = [];
-  const lnAttrs = { axis: attrInt(-1), epsilon: attrFloat(spec.lnEps) };
   const mlp = spec.mlpDim;
 
   // The residual stream is kept 2-D [B·T, D] so every projection is one Gemm with the PyTorch
@@ -300,9 +333,7 @@ async function buildForward(spec: VitSpec, weights: WeightFn, file: string, afte
 
     const ln2 = g.op('LayerNormalization', [x, g.f32(`l${l}_ln2_w`, [d], await vec(B.ln2W, d)), g.f32(`l${l}_ln2_b`, [d], await vec(B.ln2B, d))], lnAttrs, `l${l}_ln2`);
     const fc1 = gemm(ln2, await vec(B.fc1W, mlp * d), mlp, d, await vec(B.fc1B, mlp), `l${l}_fc1`);
-    // Exact GELU: x·½·(1+erf(x/√2)); onnxruntime fuses this pattern into one Gelu kernel.
-    const erf = g.op('Erf', [g.op('Div', [fc1, g.scalar(Math.SQRT2)], undefined, `l${l}_gelu_div`)], undefined, `l${l}_gelu_erf`);
-    const gelu = g.op('Mul', [g.op('Mul', [fc1, g.op('Add', [erf, g.scalar(1)], undefined, `l${l}_gelu_add`)], undefined, `l${l}_gelu_mul`), g.scalar(0.5)], undefined, `l${l}_gelu`);
+    const gelu = activation(g, fc1, spec.activation ?? 'gelu', `l${l}`);
     const fc2W = gamma2 ? rowsScaled(await vec(B.fc2W, d * mlp), mlp, 0, d, 1, false, gamma2) : await vec(B.fc2W, d * mlp);
     const fc2B = scaled(await vec(B.fc2B, d), 0, d, 1, gamma2);
     x = g.op('Add', [x, gemm(gelu, fc2W, d, mlp, fc2B, `l${l}_fc2`)], undefined, `l${l}_resid2`);
@@ -335,8 +366,11 @@ export async function buildAnalysisGraph(spec: VitSpec, weights: WeightFn, opts:
   const t0 = performance.now();
   const file = opts.file ?? '(analysis graph)';
   const geo = geometry(spec, file);
+  const ckaTokens = opts.ckaTokens ?? 'all';
+  if (ckaTokens === 'cls' && geo.s === 0) throw new ModelLensError('not-analyzable', file, 'CKA tokens "cls" need a class token; this model has none (use all, patch or mean)');
   const dists: string[] = [];
   const crosses: string[] = [];
+  const perImage: AttentionReductions[] = [];
   const grams: string[] = [];
   let distVec = '';
   const { g } = await buildForward(
@@ -345,13 +379,14 @@ export async function buildAnalysisGraph(spec: VitSpec, weights: WeightFn, opts:
     file,
     (gb, p) => {
       if (!distVec) distVec = gb.f32('patch_distance', [geo.n * geo.n], patchDistanceMatrix(geo.grid, spec.patchSize));
-      const r = addAttentionReductions(gb, p, distVec, geo.n, false);
+      const r = addAttentionReductions(gb, p, distVec, geo.n, false, 17, opts.distanceConvention);
       dists.push(r.dist);
       crosses.push(r.cross);
+      perImage.push(r);
     },
-    (gb, x) => grams.push(addGram(gb, x, false, gb.i64([-1, geo.t * geo.d]), 17, opts.centerGram ?? true)),
+    (gb, x) => grams.push(addGram(gb, x, false, gb.i64([-1, geo.t * geo.d]), 17, opts.centerGram ?? true, { mode: ckaTokens, patchTokens: geo.n, tokenShape: gb.i64([-1, geo.t, geo.d]) })),
   );
-  addContractOutputs(g, dists, crosses, grams, geo.h);
+  addContractOutputs(g, dists, crosses, grams, geo.h, 17, perImage);
   checkProtobufLimit(g, file);
   const weightFeeds = opts.weightsAsInputs ? weightsToInputs(g) : undefined;
   const model = g.toModel(MODEL_META);

@@ -3,6 +3,7 @@
 import type { LayoutFamily } from '../layoutFamily';
 import { emptyDraft } from '../layoutFamily';
 import { buildTimmLike, isBeitLike, timmPrefix } from '../timmLayout';
+import { TIMM_UNUSED } from '../vitLayout';
 
 export const beitFamily: LayoutFamily = {
   label: 'BEiT',
@@ -12,6 +13,6 @@ export const beitFamily: LayoutFamily = {
     return prefix !== undefined && isBeitLike(ctx, prefix) ? { prefix } : undefined;
   },
   build(ctx, m) {
-    return buildTimmLike(ctx, emptyDraft('beit'), m.prefix);
+    return buildTimmLike(ctx, emptyDraft('beit'), m.prefix, { unused: [...TIMM_UNUSED, /^mask_token$/, /^lm_head\./] });
   },
 };

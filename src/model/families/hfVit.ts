@@ -57,6 +57,7 @@ export const hfVitFamily: LayoutFamily = {
       family: 'hf-vit', prefix: P, blockHead, patchW: `${P}${ANCHOR}`, patchB: ctx.opt(`${P}embeddings.patch_embeddings.projection.bias`),
       clsToken: ctx.opt(`${P}embeddings.cls_token`), distToken: ctx.opt(`${P}embeddings.distillation_token`),
       posEmbed: ctx.opt(`${P}embeddings.position_embeddings`), blocks, known: KNOWN, unsupported,
+      unused: [/^layernorm\.(weight|bias)$/, /^pooler\./, /^classifier\./, /^embeddings\.mask_token$/],
     });
   },
 };

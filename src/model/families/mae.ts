@@ -4,6 +4,7 @@ import { numel } from '../layoutContext';
 import type { LayoutFamily } from '../layoutFamily';
 import { emptyDraft } from '../layoutFamily';
 import { buildTimmLike, joinedNames, timmPrefix } from '../timmLayout';
+import { TIMM_UNUSED } from '../vitLayout';
 
 export const maeFamily: LayoutFamily = {
   label: 'MAE',
@@ -23,6 +24,6 @@ export const maeFamily: LayoutFamily = {
       d.details['decoderParams'] = dec.reduce((s, t) => s + numel(t), 0);
       d.details['decoderNote'] = 'MAE decoder present; analysis uses the encoder only';
     }
-    return buildTimmLike(ctx, d, P);
+    return buildTimmLike(ctx, d, P, { unused: [...TIMM_UNUSED, /^decoder_/, /^mask_token$/] });
   },
 };

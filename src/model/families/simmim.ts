@@ -4,6 +4,7 @@
 import type { LayoutFamily } from '../layoutFamily';
 import { emptyDraft } from '../layoutFamily';
 import { buildTimmLike, isBeitLike, joinedNames, timmPrefix } from '../timmLayout';
+import { TIMM_UNUSED } from '../vitLayout';
 
 export const simmimFamily: LayoutFamily = {
   label: 'SimMIM ViT',
@@ -15,6 +16,6 @@ export const simmimFamily: LayoutFamily = {
     return named || (prefix === 'encoder.' && ctx.get('decoder.0.weight') !== undefined) ? { prefix } : undefined;
   },
   build(ctx, m) {
-    return buildTimmLike(ctx, emptyDraft('simmim'), m.prefix);
+    return buildTimmLike(ctx, emptyDraft('simmim'), m.prefix, { unused: [...TIMM_UNUSED, /^mask_token$/, /^decoder\./] });
   },
 };

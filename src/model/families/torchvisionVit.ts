@@ -41,6 +41,7 @@ export const torchvisionVitFamily: LayoutFamily = {
     return finishVit(ctx, emptyDraft('torchvision-vit'), {
       family: 'torchvision-vit', prefix: P, blockHead, patchW: `${P}conv_proj.weight`, patchB: ctx.opt(`${P}conv_proj.bias`),
       clsToken: ctx.opt(`${P}class_token`), posEmbed: ctx.opt(`${P}encoder.pos_embedding`), blocks, known: KNOWN,
+      unused: [/^encoder\.ln\.(weight|bias)$/, /^heads\./],
     });
   },
 };

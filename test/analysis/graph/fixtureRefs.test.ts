@@ -151,7 +151,7 @@ test('instrumented torch.onnx export matches the PyTorch float64 reference', asy
   // The instrumented model is still a well-formed ONNX file for the inspector's reader.
   const again = await readOnnx(new MemoryByteSource('instrumented.onnx', inst.model));
   assert.deepEqual(again.onnx!.inputs.map((v) => v.name), ['pixel_values']);
-  assert.deepEqual(again.onnx!.outputs.map((v) => v.name), ['attn_dist_sum', 'kl_sum', 'gram']);
+  assert.deepEqual(again.onnx!.outputs.map((v) => v.name), ['attn_dist_sum', 'kl_sum', 'gram', 'attn_dist_image', 'cross_image', 'special_mass_image']);
   assert.equal(again.onnx!.opCounts['Softmax'], 2);
 });
 

@@ -135,7 +135,7 @@ for (const layout of layouts) {
     const g = await buildAnalysisGraph(spec, weights);
     const s = await ort.InferenceSession.create(g.model, { graphOptimizationLevel: 'all' });
     assert.deepEqual([...s.inputNames], ['pixel_values']);
-    assert.deepEqual([...s.outputNames].sort(), ['attn_dist_sum', 'gram', 'kl_sum']);
+    assert.deepEqual([...s.outputNames].sort(), ['attn_dist_image', 'attn_dist_sum', 'cross_image', 'gram', 'kl_sum', 'special_mass_image']);
     const o = await s.run({ pixel_values: input });
     const dist = o['attn_dist_sum']!;
     const kl = o['kl_sum']!;

@@ -1,0 +1,77 @@
+// The model zoo end to end: each family's checkpoint (written by test/fixtures/zoo/makeZoo.py in its
+// project's own key layout) analysed by the BUILT CLI, as a user would, against the float64 PyTorch
+// reference of that project's forward pass: attention distance and head diversity per head (rel 1e-3),
+// CKA (abs 2e-3).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+const cli = join(root, 'dist', 'cli.js');
+const FIX = join(root, 'test', 'fixtures');
+const tmp = mkdtempSync(join(tmpdir(), 'lens-zoo-'));
+const env = { ...process.env, MODEL_LENS_CACHE_DIR: join(tmp, 'cache') };
+
+interface ZooEntry { file: string; family: string; ref?: string; variant?: string; specialTokens: number; heads: number; mean: number[]; std: number[] }
+interface Ref {
+  probeDir: string; batchSize: number; heads: number; layers: number;
+  attentionDistance: { perHead: number[][] }; headDiversity: { perHead: number[][] }; cka: { matrix: number[][]; batches: number };
+}
+interface Result {
+  model: { family: string; heads: number; specialTokens: number };
+  probe: { count: number; preprocess: { mean: number[]; std: number[] } };
+  attentionDistance: { perHead: number[][] }; headDiversity: { perHead: number[][] }; cka: { matrix: number[][]; batches: number };
+}
+
+const zoo = JSON.parse(readFileSync(join(FIX, 'zoo', 'manifest.json'), 'utf8')) as { models: ZooEntry[] };
+
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+export function analyze(file: string, ref: Ref, variant?: string): Result {
+  const args = [cli, 'analyze', join(FIX, file), '--images', join(FIX, ref.probeDir), '--batch', String(ref.batchSize), '--json', '-', '--no-cache', '--device', 'cpu'];
+  if (variant) args.push('--variant', variant);
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', env, timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as Result;
+}
+
+for (const e of zoo.models.filter((m) => m.ref)) {
+  test(`zoo ${e.family}: ${e.file}${e.variant ? ` (${e.variant})` : ''} matches its project's float64 forward pass`, () => {
+    const ref = JSON.parse(readFileSync(join(FIX, e.ref!), 'utf8')) as Ref;
+    // The default weight set is the one the project evaluates (DINO: teacher; MoCo v3: base_encoder).
+    const explicit = e.variant === 'momentum_encoder' || e.variant === 'student' ? e.variant : undefined;
+    const res = analyze(e.file, ref, explicit);
+    assert.equal(res.model.family, e.family);
+    assert.equal(res.model.heads, ref.heads);
+    assert.equal(res.model.specialTokens, e.specialTokens);
+    assert.deepEqual(res.probe.preprocess.mean, e.mean);
+    assert.deepEqual(res.probe.preprocess.std, e.std);
+    assert.equal(res.cka.batches, ref.cka.batches);
+    for (let l = 0; l < ref.layers; l++) {
+      for (let h = 0; h < ref.heads; h++) {
+        const [gd, wd] = [res.attentionDistance.perHead[l]![h]!, ref.attentionDistance.perHead[l]![h]!];
+        assert.ok(Math.abs(gd - wd) <= 1e-3 * Math.abs(wd), `${e.file}: AD[${l}][${h}] ${gd} vs ${wd}`);
+        const [gk, wk] = [res.headDiversity.perHead[l]![h]!, ref.headDiversity.perHead[l]![h]!];
+        assert.ok(Math.abs(gk - wk) <= 1e-3 * Math.abs(wk), `${e.file}: HD[${l}][${h}] ${gk} vs ${wk}`);
+      }
+      for (let m = 0; m < ref.layers; m++) {
+        const [g, w] = [res.cka.matrix[l]![m]!, ref.cka.matrix[l]![m]!];
+        assert.ok(Math.abs(g - w) <= 2e-3, `${e.file}: CKA[${l}][${m}] ${g} vs ${w}`);
+      }
+    }
+  });
+}
+
+test('DINOv2 registers count as special tokens and change the numbers (vs the same file with them deleted)', () => {
+  const withReg = zoo.models.find((m) => m.file.endsWith('dinov2_vits14_reg4.pth'))!;
+  const noReg = zoo.models.find((m) => m.file.endsWith('dinov2_vits14_noreg.pth'))!;
+  const ra = analyze(withReg.file, JSON.parse(readFileSync(join(FIX, withReg.ref!), 'utf8')) as Ref);
+  const rb = analyze(noReg.file, JSON.parse(readFileSync(join(FIX, noReg.ref!), 'utf8')) as Ref);
+  assert.equal(ra.model.specialTokens, 5);
+  assert.equal(rb.model.specialTokens, 1);
+  const diff = Math.abs(ra.attentionDistance.perHead[1]![0]! - rb.attentionDistance.perHead[1]![0]!);
+  assert.ok(diff > 1e-3 * Math.abs(rb.attentionDistance.perHead[1]![0]!), `registers changed nothing (${diff})`);
+});
