@@ -215,7 +215,14 @@ export class AttentionView {
         this.maps.set(key, res);
       }
     } catch (e) {
-      if (my === this.token) this.fail(e);
+      if (my !== this.token) return;
+      // A model without a class token (SigLIP-style): rollout (mean patch row) instead of the CLS row.
+      if (this.kind === 'cls' && /no class token/.test(e instanceof Error ? e.message : String(e))) {
+        this.kind = 'rollout';
+        void this.refresh();
+        return;
+      }
+      this.fail(e);
       return;
     }
     if (my !== this.token) return;

@@ -2,7 +2,7 @@
 // head diversity and special-token mass, the CKA summaries, a step slider that shows the chosen checkpoint's
 // per-head values, hover titles naming the file, JSON/CSV/PNG export. Charts sit side by side when the
 // editor is wide and stack when it is narrow. File-derived strings are only ever set as text.
-import type { TimelineCheckpoint, TimelineFromView, TimelineResult, TimelineToView } from '../src/protocol/timelineViewProtocol';
+import type { TimelineCheckpoint, TimelineFromView, TimelineResult, TimelineToView, WeightsDiffResult } from '../src/protocol/timelineViewProtocol';
 
 declare function acquireVsCodeApi(): { postMessage(m: TimelineFromView): void; setState(s: unknown): void; getState(): unknown };
 const vscode = acquireVsCodeApi();
@@ -32,7 +32,9 @@ interface Series { label: string; colour: string; values: Array<number | null> }
 interface Chart { id: string; title: string; xs: number[]; series: Series[]; range: [number, number | null]; xLabel: string; hover: (i: number) => string }
 
 let result: TimelineResult | undefined;
+let diff: WeightsDiffResult | undefined;
 let running = true;
+let watching = false;
 let selected = -1;
 let progressText = 'Starting…';
 
@@ -202,18 +204,84 @@ function figure(c: Chart, marker: number | undefined): HTMLElement {
   return f;
 }
 
+/** Horizontal bars: one per block, ‖B − A‖ / ‖A‖, from zero (a block that did not move has no bar). */
+function barChart(d: WeightsDiffResult): SVGSVGElement {
+  const rowH = 18;
+  const m = { l: 170, r: 70, t: 6, b: 6 };
+  const w = 620;
+  const h = m.t + m.b + rowH * d.blocks.length;
+  const max = Math.max(1e-12, ...d.blocks.map((b) => b.relativeChange ?? 0));
+  const svg = svgEl('svg', { viewBox: `0 0 ${w} ${h}`, width: '100%', role: 'img', 'aria-label': 'Relative change per block' }) as SVGSVGElement;
+  d.blocks.forEach((b, i) => {
+    const y = m.t + i * rowH;
+    const label = svgEl('text', { x: m.l - 6, y: y + rowH * 0.7, 'text-anchor': 'end' });
+    label.textContent = b.block;
+    const v = b.relativeChange ?? 0;
+    const bw = (v / max) * (w - m.l - m.r);
+    const bar = svgEl('rect', { x: m.l, y: y + 2, width: Math.max(0, bw).toFixed(1), height: rowH - 4, fill: depthColour(i, d.blocks.length) });
+    const title = svgEl('title', {});
+    title.textContent = `${b.block}: ‖B − A‖/‖A‖ = ${b.relativeChange === null ? '—' : b.relativeChange.toExponential(3)} over ${b.tensors} tensor(s)`;
+    bar.append(title);
+    const value = svgEl('text', { x: m.l + bw + 4, y: y + rowH * 0.7 });
+    value.textContent = b.relativeChange === null ? '—' : b.relativeChange.toExponential(2);
+    svg.append(label, bar, value);
+  });
+  return svg;
+}
+
+function renderDiff(root: HTMLElement, d: WeightsDiffResult): void {
+  root.append(el('h1', undefined, `Weights diff: ${baseName(d.a.file)} → ${baseName(d.b.file)}`));
+  root.append(el('p', 'info', `A: ${d.a.file} (${d.a.format}, ${d.a.tensors} tensors) · B: ${d.b.file} (${d.b.format}, ${d.b.tensors} tensors)`));
+  const bar = el('div', 'toolbar');
+  const json = el('button', undefined, 'Export JSON');
+  json.addEventListener('click', () => vscode.postMessage({ type: 'export', format: 'json' }));
+  bar.append(json);
+  root.append(bar);
+  const f = el('figure');
+  const cap = el('figcaption');
+  cap.append(el('span', undefined, 'Which blocks moved: ‖B − A‖ / ‖A‖ per block'));
+  const svg = barChart(d);
+  const png = el('button', 'secondary', 'PNG');
+  png.addEventListener('click', () => exportPng(svg, 'weights-diff'));
+  cap.append(png);
+  f.append(cap, svg);
+  root.append(f);
+  const lists: Array<[string, string[]]> = [
+    ['Missing in B', d.missing],
+    ['Unexpected in B', d.unexpected],
+    ['Shape mismatch', d.shapeMismatch.map((x) => `${x.name}: [${x.a.join(', ')}] vs [${x.b.join(', ')}]`)],
+    ['Dtype mismatch', d.dtypeMismatch.map((x) => `${x.name}: ${x.a} vs ${x.b}`)],
+  ];
+  for (const [title, items] of lists) {
+    root.append(el('h2', undefined, `${title} (${items.length})`));
+    if (!items.length) continue;
+    const ul = el('ul', 'skipped');
+    for (const it of items.slice(0, 200)) ul.append(el('li', undefined, it));
+    if (items.length > 200) ul.append(el('li', undefined, `… ${items.length - 200} more (Export JSON lists all)`));
+    root.append(ul);
+  }
+}
+
 function render(): void {
   const root = document.getElementById('root') as HTMLElement;
   root.replaceChildren();
+  if (diff) return renderDiff(root, diff);
   const t = result;
   root.append(el('h1', undefined, t?.run.folder ? `Training run: ${baseName(t.run.folder)}` : 'Training run'));
   if (t) root.append(el('p', 'info', `${t.checkpoints.length} checkpoint(s), ordered by ${t.run.orderedBy}${t.run.orderedBy === 'mtime' ? ' (no step or epoch keys and no numbers in the names)' : ''}; ${t.probe.count} probe images (${t.probe.source}); device ${t.device.used}.`));
-  root.append(el('p', 'status', running ? progressText : t ? 'Done.' : progressText));
+  root.append(el('p', 'status', running ? progressText : t ? (watching ? 'Done. Watching the folder: a new checkpoint is analysed once its size has been stable for a few seconds.' : 'Done.') : progressText));
   const bar = el('div', 'toolbar');
   if (running) {
     const cancel = el('button', 'secondary', 'Cancel');
     cancel.addEventListener('click', () => vscode.postMessage({ type: 'cancel' }));
     bar.append(cancel);
+  }
+  if (t?.run.folder !== undefined) {
+    const w = el('button', watching ? undefined : 'secondary', watching ? 'Watching folder: on' : 'Watch folder: off');
+    w.title = 'Analyse each new checkpoint written to the run folder once its size has been stable for a few seconds';
+    w.setAttribute('aria-pressed', String(watching));
+    w.addEventListener('click', () => vscode.postMessage({ type: 'watch', on: !watching }));
+    bar.append(w);
   }
   if (t && t.checkpoints.length > 0) {
     for (const format of ['json', 'csv'] as const) {
@@ -260,7 +328,13 @@ function onMessage(m: TimelineToView): void {
     result = m.result;
     running = m.running;
     vscode.setState({ result, running: false });
+  } else if (m.type === 'watching') {
+    watching = m.on;
+  } else if (m.type === 'weightsDiff') {
+    diff = m.diff;
+    running = false;
   } else if (m.type === 'progress') {
+    running = true;
     progressText = `Analysing checkpoint ${m.done + 1} of ${m.total}: ${baseName(m.file)}`;
   } else if (m.type === 'error') {
     running = false;
@@ -279,7 +353,7 @@ if (saved?.result) {
 }
 window.addEventListener('message', (e: MessageEvent) => {
   const m = e.data as TimelineToView | null;
-  if (m && typeof m === 'object' && (m.type === 'timeline' || m.type === 'progress' || m.type === 'error')) onMessage(m);
+  if (m && typeof m === 'object' && (m.type === 'timeline' || m.type === 'progress' || m.type === 'error' || m.type === 'weightsDiff' || m.type === 'watching')) onMessage(m);
 });
 render();
 vscode.postMessage({ type: 'ready' });

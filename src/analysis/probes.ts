@@ -1,8 +1,9 @@
 // Probe images: a folder of the user's PNG/JPEG files, or the built-in deterministic synthetic set.
 // Images are decoded one batch at a time so memory stays bounded whatever the folder holds.
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync, readFileSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { readRegularFileSync } from '../formats/byteSource';
 import { ModelLensError } from '../formats/errors';
 import { decodeImage, type RgbImage } from './imageDecode';
 
@@ -87,7 +88,7 @@ export function folderProbeSet(folder: string, limit?: number): ProbeSet {
         let image: RgbImage;
         try {
           if (f.size > MAX_PROBE_FILE_BYTES) throw new ModelLensError('too-large', path, `is ${f.size} bytes, over the ${MAX_PROBE_FILE_BYTES}-byte cap for probe images`);
-          image = decodeImage(readFileSync(path), path);
+          image = decodeImage(readRegularFileSync(path, MAX_PROBE_FILE_BYTES), path);
         } catch (e) {
           onSkip(f.name, e instanceof ModelLensError ? e.problem : e instanceof Error ? e.message : String(e));
           continue;

@@ -112,6 +112,42 @@ const DANGEROUS_NAMES = new Set<string>([
   'numpy.fromfile', 'numpy.testing._private.utils.runstring', 'numpy.lib.npyio.load', 'copyreg.__reduce_ex__',
 ]);
 
+// The reviewed list of globals outside the allowlist that a pickle may call without being flagged:
+// each only builds a plain value from its arguments (no I/O, no imports, no code, no callbacks).
+// Every other global the pickle calls is DANGER by rule (see `calledVerdict`): an allowlist reader
+// cannot know what an arbitrary callable does, and torch.load would run it.
+const HARMLESS_CALLS = new Set<string>([
+  'collections.Counter',
+  'collections.deque',
+  'datetime.datetime',
+  'datetime.date',
+  'datetime.time',
+  'datetime.timedelta',
+  'datetime.timezone',
+  'decimal.Decimal',
+  'fractions.Fraction',
+  'uuid.UUID',
+  'torch._utils._rebuild_qtensor',
+  'torch._utils._rebuild_sparse_tensor',
+  'torch._utils._rebuild_nested_tensor',
+  'torch._utils._rebuild_meta_tensor_no_storage',
+  'torch._utils._rebuild_wrapper_subclass',
+  'torch._utils._rebuild_device_tensor_from_numpy',
+  'torch.nn.parameter.UninitializedParameter',
+]);
+
+/**
+ * The verdict of a global that the pickle calls (REDUCE, INST, OBJ, a reconstructor's base class, or
+ * an instance of it called in turn): allowlisted globals and the reviewed harmless data constructors
+ * keep their verdict, every other callable is DANGER. Globals that are only referenced, or only
+ * instantiated without a constructor call (NEWOBJ: `cls.__new__` + state), keep the name's verdict.
+ */
+export function calledVerdict(module: string, name: string): GlobalVerdict {
+  const v = classifyGlobal(module, name);
+  if (v !== 'unknown') return v;
+  return HARMLESS_CALLS.has(`${canonicalModule(module)}.${name}`) ? 'unknown' : 'danger';
+}
+
 /** Canonical module name: Python 2 aliases mapped to their Python 3 modules. */
 export function canonicalModule(module: string): string {
   if (module === '__builtin__' || module === '__builtins__') return 'builtins';
@@ -140,12 +176,14 @@ export function severityOf(verdict: GlobalVerdict): FindingSeverity {
 }
 
 /** The finding that lists one referenced global (one per distinct global, first offset). */
-export function globalFinding(module: string, name: string, verdict: GlobalVerdict, offset: number, count: number): Finding {
+export function globalFinding(module: string, name: string, verdict: GlobalVerdict, offset: number, count: number, byRule = false): Finding {
   const what =
     verdict === 'allowed'
       ? 'allowlisted, reconstructed inertly'
       : verdict === 'danger'
-        ? 'DANGEROUS: can run code or touch the system when loaded with torch.load/pickle; not called'
+        ? byRule
+          ? 'DANGEROUS: the pickle calls it, and a callable outside the allowlist can run code or touch the system when loaded with torch.load/pickle; not called'
+          : 'DANGEROUS: can run code or touch the system when loaded with torch.load/pickle; not called'
         : 'not on the allowlist; kept as an inert placeholder, not imported or called';
   return {
     severity: severityOf(verdict),

@@ -7,7 +7,7 @@
 // interpreter is iterative, so hostile nesting cannot overflow the JS stack.
 import { ModelLensError } from './errors';
 import type { DType, Finding } from './checkpoint';
-import { canonicalModule, classifyGlobal, globalFinding, type GlobalVerdict, TORCH_DTYPES } from './findings';
+import { calledVerdict, canonicalModule, classifyGlobal, globalFinding, type GlobalVerdict, TORCH_DTYPES } from './findings';
 
 // ---------------------------------------------------------------------------------------------
 // Values
@@ -62,12 +62,14 @@ export class PyDict {
   readonly kind = 'dict';
   readonly keys: PyValue[] = [];
   readonly values: PyValue[] = [];
-  private readonly index = new Map<string, number>();
+  // Created on the first primitive key: an empty Map costs more than the rest of the dict.
+  private index: Map<string, number> | undefined;
   public depth = 1;
 
   set(k: PyValue, v: PyValue): void {
     const h = hashKey(k);
     if (h !== undefined) {
+      this.index ??= new Map();
       const i = this.index.get(h);
       if (i !== undefined) {
         this.values[i] = v;
@@ -81,7 +83,7 @@ export class PyDict {
 
   get(k: PyValue): PyValue | undefined {
     const h = hashKey(k);
-    if (h === undefined) return undefined;
+    if (h === undefined || this.index === undefined) return undefined;
     const i = this.index.get(h);
     return i === undefined ? undefined : this.values[i];
   }
@@ -211,6 +213,16 @@ function depthOf(v: PyValue): number {
   return 0;
 }
 
+// Estimated heap bytes of a value the interpreter has just created (values pushed again through
+// the memo or DUP only cost their stack slot).
+function costOf(v: object): number {
+  if (v instanceof Uint8Array) return COST.bytes + v.byteLength;
+  if (v instanceof PyDict) return COST.dict + COST.dictEntry * v.size;
+  if (v instanceof PyList || v instanceof PyTuple || v instanceof PySet) return COST.container + COST.slot * v.items.length;
+  if (v instanceof PyObject) return COST.object + COST.slot * v.args.length;
+  return COST.object;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Interpreter
 
@@ -231,6 +243,8 @@ export interface PickleOptions {
   maxStack?: number;
   maxMemo?: number;
   maxOps?: number;
+  /** Bytes of memory the values may take (estimated as they are created); see PICKLE_LIMITS.workBytes. */
+  workBytes?: number;
 }
 
 export interface GlobalRef {
@@ -240,6 +254,8 @@ export interface GlobalRef {
   /** Absolute file offset of the first reference. */
   offset: number;
   count: number;
+  /** True when the verdict became 'danger' because the pickle calls this global (calledVerdict). */
+  calledByRule?: boolean;
 }
 
 export interface PickleResult {
@@ -251,7 +267,25 @@ export interface PickleResult {
   findings: Finding[];
 }
 
-export const PICKLE_LIMITS = { maxDepth: 1000, maxStack: 5_000_000, maxMemo: 5_000_000, maxOps: 100_000_000 } as const;
+/**
+ * Caps on one pickle. Item counts alone do not bound memory (three million empty dicts fit under any
+ * sane count cap and take a gigabyte), so every value is also charged its estimated heap size as it
+ * is created, and the run stops at `workBytes`. Integers are capped in size: no checkpoint holds a
+ * number of thousands of digits, and a cap keeps decoding linear and small.
+ */
+export const PICKLE_LIMITS = {
+  maxDepth: 1000,
+  maxStack: 5_000_000,
+  maxMemo: 5_000_000,
+  maxOps: 100_000_000,
+  workBytes: 256 * 1024 * 1024,
+  maxIntBytes: 4096,
+} as const;
+/** Decimal digits of the largest integer a text opcode (INT, LONG) may spell (about maxIntBytes bytes). */
+const MAX_INT_DIGITS = Math.ceil(PICKLE_LIMITS.maxIntBytes * 8 * Math.log10(2)) + 1;
+// Estimated V8 heap bytes of what the interpreter creates (measured with process.memoryUsage on
+// node 20/22; rounded up). They only need to be right within a small factor.
+const COST = { slot: 8, container: 120, dict: 200, dictEntry: 48, object: 160, memo: 48, string: 32, bytes: 96 } as const;
 const MAX_CALL_FINDINGS = 50;
 
 const OP_NAMES: Record<number, string> = {
@@ -298,7 +332,11 @@ class Vm {
   private op = 0;
   private stack: PyValue[] = [];
   private meta: PyValue[][] = [];
-  private memo = new Map<number, PyValue>();
+  // Memo slots: a dense array for the indices pickles actually use (0, 1, 2, ... and MEMOIZE's
+  // next index), a Map for scattered ones. A Map of millions of entries is several times slower.
+  private memoDense: PyValue[] = [];
+  private memoSparse = new Map<number, PyValue>();
+  private memoCount = 0;
   private protocol = 0;
   private readonly globals = new Map<string, GlobalRef>();
   private readonly findings: Finding[] = [];
@@ -309,6 +347,8 @@ class Vm {
   private readonly maxStack: number;
   private readonly maxMemo: number;
   private readonly maxOps: number;
+  private readonly workBytes: number;
+  private work = 0;
   private stackItems = 0;
 
   constructor(
@@ -322,6 +362,15 @@ class Vm {
     this.maxStack = opts.maxStack ?? PICKLE_LIMITS.maxStack;
     this.maxMemo = opts.maxMemo ?? PICKLE_LIMITS.maxMemo;
     this.maxOps = opts.maxOps ?? PICKLE_LIMITS.maxOps;
+    this.workBytes = opts.workBytes ?? PICKLE_LIMITS.workBytes;
+  }
+
+  /** Charges `bytes` of estimated memory; fails once the pickle's budget is spent. */
+  private charge(bytes: number): void {
+    this.work += bytes;
+    if (this.work > this.workBytes) {
+      this.fail('too-large', `the pickle's values would take more than ${Math.round(this.workBytes / (1024 * 1024))} MB of memory; refusing to build them`);
+    }
   }
 
   private fail(code: 'corrupt' | 'truncated' | 'too-large' | 'unsupported', problem: string, at = this.opStart): never {
@@ -378,9 +427,22 @@ class Vm {
   }
 
   // --- stack ---
-  private push(v: PyValue): void {
+  private push(v: PyValue, fresh = true): void {
     if (++this.stackItems > this.maxStack) this.fail('too-large', `stack exceeds ${this.maxStack} items`);
+    this.charge(COST.slot);
+    if (!fresh) {
+      this.stack.push(v);
+      return;
+    }
+    if (typeof v === 'object' && v !== null) this.charge(costOf(v));
+    else if (typeof v === 'string') this.charge(COST.string + v.length);
+    else if (typeof v === 'bigint') this.charge(COST.string + 8 * Math.ceil(v.toString(16).length / 16));
     this.stack.push(v);
+  }
+  /** Bytes values are views of the pickle (already counted in its budget), never copies. */
+  private pushView(b: Uint8Array): void {
+    this.charge(COST.bytes);
+    this.push(b, false);
   }
   private pop(): PyValue {
     if (this.stack.length === 0) this.fail('corrupt', 'stack underflow');
@@ -436,7 +498,7 @@ class Vm {
       this.fail('corrupt', `${d.length - this.pos} unexpected bytes after STOP`, this.pos);
     }
     const globals = [...this.globals.values()];
-    const findings = [...globals.map((g) => globalFinding(g.module, g.name, g.verdict, g.offset, g.count)), ...this.findings];
+    const findings = [...globals.map((g) => globalFinding(g.module, g.name, g.verdict, g.offset, g.count, g.calledByRule)), ...this.findings];
     return { value, end: this.pos, protocol: this.protocol, globals, findings };
   }
 
@@ -460,6 +522,7 @@ class Vm {
         if (this.meta.length >= this.maxDepth) this.fail('too-large', `more than ${this.maxDepth} nested MARKs`);
         this.meta.push(this.stack);
         this.stack = [];
+        this.charge(COST.container);
         return;
       case 0x30: // POP
         if (this.stack.length === 0) {
@@ -470,7 +533,7 @@ class Vm {
         this.popMark();
         return;
       case 0x32: // DUP
-        this.push(this.top());
+        this.push(this.top(), false);
         return;
       case 0x4e: // NONE
         this.push(null);
@@ -513,6 +576,7 @@ class Vm {
       case 0x8b: {
         const n = this.i32();
         if (n < 0) this.fail('corrupt', `negative LONG4 length ${n}`);
+        if (n > PICKLE_LIMITS.maxIntBytes) this.fail('too-large', `LONG4 integer of ${n} bytes (limit ${PICKLE_LIMITS.maxIntBytes})`);
         this.push(decodeLong(this.bytes(n, 'LONG4')));
         return;
       }
@@ -559,16 +623,16 @@ class Vm {
         this.push(utf8.decode(this.bytes(this.u64(), 'BINUNICODE8')));
         return;
       case 0x42:
-        this.push(this.bytes(this.u32(), 'BINBYTES').slice());
+        this.pushView(this.bytes(this.u32(), 'BINBYTES'));
         return;
       case 0x43:
-        this.push(this.bytes(this.u8(), 'SHORT_BINBYTES').slice());
+        this.pushView(this.bytes(this.u8(), 'SHORT_BINBYTES'));
         return;
       case 0x8e:
-        this.push(this.bytes(this.u64(), 'BINBYTES8').slice());
+        this.pushView(this.bytes(this.u64(), 'BINBYTES8'));
         return;
       case 0x96:
-        this.push(this.bytes(this.u64(), 'BYTEARRAY8').slice());
+        this.pushView(this.bytes(this.u64(), 'BYTEARRAY8'));
         return;
       case 0x97:
         this.fail('unsupported', 'out-of-band buffers (NEXT_BUFFER) are not available in a file');
@@ -636,6 +700,7 @@ class Vm {
         const items = this.popMark();
         const s = this.top();
         if (!(s instanceof PySet)) this.fail('corrupt', `ADDITEMS on a ${typeName(s)}`);
+        this.charge(COST.slot * items.length);
         s.items.push(...items);
         s.depth = Math.max(s.depth, this.childDepth(items));
         return;
@@ -654,13 +719,13 @@ class Vm {
       }
       // --- memo ---
       case 0x67:
-        this.push(this.memoGet(this.parseIndex(this.line())));
+        this.push(this.memoGet(this.parseIndex(this.line())), false);
         return;
       case 0x68:
-        this.push(this.memoGet(this.u8()));
+        this.push(this.memoGet(this.u8()), false);
         return;
       case 0x6a:
-        this.push(this.memoGet(this.u32()));
+        this.push(this.memoGet(this.u32()), false);
         return;
       case 0x70:
         this.memoPut(this.parseIndex(this.line()));
@@ -672,7 +737,7 @@ class Vm {
         this.memoPut(this.u32());
         return;
       case 0x94:
-        this.memoPut(this.memo.size);
+        this.memoPut(this.memoCount);
         return;
       // --- globals and calls ---
       case 0x63: {
@@ -753,6 +818,7 @@ class Vm {
 
   private parseIntText(s: string): number | bigint {
     const t = s.trim();
+    if (t.length > MAX_INT_DIGITS) this.fail('too-large', `integer literal of ${t.length} digits (limit ${MAX_INT_DIGITS})`);
     if (!/^[+-]?\d+$/.test(t)) this.fail('corrupt', `bad integer literal ${JSON.stringify(t.slice(0, 40))}`);
     const v = Number(t);
     return Number.isSafeInteger(v) ? v : BigInt(t);
@@ -763,16 +829,25 @@ class Vm {
     return Number(t);
   }
   private memoGet(i: number): PyValue {
-    const v = this.memo.get(i);
+    const v = i < this.memoDense.length ? this.memoDense[i] : this.memoSparse.get(i);
     if (v === undefined) this.fail('corrupt', `memo slot ${i} is empty`);
     return v;
   }
   private memoPut(i: number): void {
-    if (!this.memo.has(i) && this.memo.size >= this.maxMemo) this.fail('too-large', `memo exceeds ${this.maxMemo} entries`);
-    this.memo.set(i, this.top());
+    const fresh = i < this.memoDense.length ? this.memoDense[i] === undefined : !this.memoSparse.has(i);
+    if (fresh) {
+      if (this.memoCount >= this.maxMemo) this.fail('too-large', `memo exceeds ${this.maxMemo} entries`);
+      this.memoCount++;
+      this.charge(COST.memo);
+    }
+    const v = this.top();
+    if (i < this.memoDense.length) this.memoDense[i] = v;
+    else if (i === this.memoDense.length && !this.memoSparse.has(i)) this.memoDense.push(v);
+    else this.memoSparse.set(i, v);
   }
 
   private appendTo(target: PyValue, items: PyValue[]): void {
+    this.charge(COST.slot * items.length);
     const d = this.childDepth(items);
     if (target instanceof PyList) {
       for (const it of items) target.items.push(it);
@@ -787,6 +862,7 @@ class Vm {
   }
 
   private setItems(target: PyValue, items: PyValue[]): void {
+    this.charge((COST.dictEntry * items.length) / 2);
     const d = this.childDepth(items);
     let dict: PyDict;
     if (target instanceof PyDict) dict = target;
@@ -799,7 +875,7 @@ class Vm {
 
   private global(module: string, name: string, forced?: GlobalVerdict): PyGlobal {
     const verdict = forced ?? classifyGlobal(module, name);
-    const key = `${module}\n${name}`;
+    const key = `${canonicalModule(module)}\n${name}`;
     const g = this.globals.get(key);
     if (g) g.count++;
     else this.globals.set(key, { module, name, verdict, offset: this.base + this.opStart, count: 1 });
@@ -812,6 +888,15 @@ class Vm {
   }
 
   private build(obj: PyValue, state: PyValue): void {
+    if (state instanceof PyDict) this.charge(COST.dictEntry * state.size);
+    // BUILD on a class or function sets attributes on it: it patches library code when loaded.
+    if (obj instanceof PyGlobal && obj.verdict !== 'allowed') {
+      const ref = this.globals.get(`${obj.module}\n${obj.name}`);
+      if (ref && ref.verdict !== 'danger') {
+        ref.verdict = 'danger';
+        ref.calledByRule = true;
+      }
+    }
     if (obj instanceof PyObject) {
       if (obj.state instanceof PyDict && state instanceof PyDict) {
         for (let i = 0; i < state.keys.length; i++) obj.state.set(state.keys[i]!, state.values[i]!);
@@ -836,10 +921,30 @@ class Vm {
     // BUILD on other values would fail in Python or only set attributes; nothing inert to record.
   }
 
-  private noteCall(fn: PyValue, args: PyValue[]): void {
+  /**
+   * Applies the call rule to the global behind a callee: the global itself, or the class (or
+   * function) that produced an inert object which is now called in turn. Returns its verdict.
+   */
+  private calledGlobal(fn: PyValue): GlobalVerdict | undefined {
+    let g: PyValue = fn;
+    // An object built from a global and then called (methodcaller(...)(x), an instance's __call__).
+    for (let hops = 0; g instanceof PyObject && hops < 8; hops++) g = g.callee;
+    if (!(g instanceof PyGlobal)) return undefined;
+    const ref = this.globals.get(`${g.module}\n${g.name}`);
+    if (!ref) return g.verdict;
+    if (ref.verdict === 'unknown' && calledVerdict(g.module, g.name) === 'danger') {
+      ref.verdict = 'danger';
+      ref.calledByRule = true;
+    }
+    return ref.verdict;
+  }
+
+  private noteCall(fn: PyValue, args: PyValue[], how: PyObject['how'] = 'reduce'): void {
+    // NEWOBJ on a class is instance construction (cls.__new__ + state), not a call of arbitrary code.
+    const verdict = how === 'newobj' && fn instanceof PyGlobal ? fn.verdict : this.calledGlobal(fn);
     if (this.callFindings >= MAX_CALL_FINDINGS) return;
     this.callFindings++;
-    const danger = fn instanceof PyGlobal && fn.verdict === 'danger';
+    const danger = verdict === 'danger';
     const name = fn instanceof PyGlobal ? fn.fullName : `<${typeName(fn)}>`;
     this.findings.push({
       severity: danger ? 'danger' : 'warning',
@@ -857,7 +962,7 @@ class Vm {
       return o;
     };
     if (!(fn instanceof PyGlobal) || fn.verdict !== 'allowed') {
-      this.noteCall(fn, args);
+      this.noteCall(fn, args, how);
       return inert();
     }
     const name = fn.fullName;
@@ -925,7 +1030,10 @@ class Vm {
       case 'torch.Size':
         return a0 instanceof PyTuple ? a0 : a0 instanceof PyList ? new PyTuple([...a0.items], a0.depth) : new PyTuple([]);
       case 'copyreg._reconstructor': {
-        // _reconstructor(cls, base, state) == base.__new__(cls) (+ state): an instance of cls.
+        // _reconstructor(cls, base, state) == base.__new__(cls) (+ state): an instance of cls; a base
+        // other than object also has its __init__ called with the state, which is a call.
+        const base = args[1];
+        if (base instanceof PyGlobal && base.verdict !== 'allowed') this.noteCall(base, args.slice(2), 'reduce');
         if (a0 instanceof PyGlobal) return this.call(a0, [], undefined, 'newobj');
         this.noteCall(fn, args);
         return inert();
@@ -982,11 +1090,15 @@ class Vm {
   }
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 /** Little-endian two's-complement integer (LONG1/LONG4). */
 export function decodeLong(b: Uint8Array): number | bigint {
   if (b.length === 0) return 0;
-  let v = 0n;
-  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
+  // One hex string and one BigInt parse: linear, where growing a BigInt byte by byte is quadratic.
+  const hex = new Array<string>(b.length);
+  for (let i = 0; i < b.length; i++) hex[b.length - 1 - i] = HEX[b[i]!]!;
+  let v = BigInt(`0x${hex.join('')}`);
   if (b[b.length - 1]! & 0x80) v -= 1n << BigInt(8 * b.length);
   const n = Number(v);
   return Number.isSafeInteger(n) ? n : v;

@@ -8,10 +8,20 @@ import { FileByteSource, type ByteSource } from './byteSource';
 import { ModelLensError } from './errors';
 import { DTYPE_BYTES, type Checkpoint, type DType, type Finding, type TensorInfo } from './checkpoint';
 import { setOwn } from './pickle';
-import { JsonSyntaxError, parseStrictJson, type JsonValue } from './strictJson';
+import { JsonSyntaxError, JsonTooLargeError, parseStrictJson, type JsonValue } from './strictJson';
 
 /** The reference implementation's cap on the header length. */
 export const MAX_HEADER_BYTES = 100_000_000;
+/**
+ * Memory a header may take while it is read: its own bytes, the parsed JSON and the tensor list
+ * (estimated as they are built). A header of a million tiny tensors fits under the length cap but
+ * would take gigabytes; it is refused early instead.
+ */
+export const HEADER_WORK_BYTES = 256 * 1024 * 1024;
+/** Estimated heap bytes per tensor after parsing (raw entry + TensorInfo + sort), beyond its JSON. */
+const TENSOR_COST = 320;
+/** Estimated heap bytes of one tensor's parsed JSON entry ({dtype, shape, data_offsets} and its key). */
+const JSON_ENTRY_COST = 700;
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 
 export interface SafetensorsHeader {
@@ -91,19 +101,36 @@ export async function readSafetensorsHeader(src: ByteSource): Promise<Safetensor
   }
   if (headerLength < 2) throw new ModelLensError('corrupt', file, `safetensors header length ${headerLength} is too small for a JSON object`, 0);
   const raw = await src.read(8, headerLength);
+  // The format requires '{' as the very first byte: a byte-order mark (which a decoder would silently
+  // drop, shifting every later offset) or leading whitespace is not a safetensors header.
+  if (raw[0] !== 0x7b) {
+    const what = raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? 'starts with a UTF-8 byte-order mark' : 'does not start with "{"';
+    throw new ModelLensError('corrupt', file, `safetensors header ${what}; the format requires "{" as its first byte`, 8);
+  }
   const bad = firstInvalidUtf8(raw);
   if (bad >= 0) throw new ModelLensError('corrupt', file, 'safetensors header is not valid UTF-8', 8 + bad);
-  const text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
-  if (text[0] !== '{') throw new ModelLensError('corrupt', file, 'safetensors header does not start with "{"', 8);
+  // ignoreBOM: decode every byte as it is, so string positions map back to file offsets exactly.
+  const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(raw);
+  const budget = HEADER_WORK_BYTES - 2 * headerLength;
+  // Every tensor entry is an object: counting '{' bytes bounds the entries before anything is parsed.
+  let objects = 0;
+  for (let i = 0; i < raw.length; i++) if (raw[i] === 0x7b) objects++;
+  if (objects * (TENSOR_COST + JSON_ENTRY_COST) > budget) {
+    throw new ModelLensError('too-large', file, `safetensors header holds ${objects} objects, more than ${HEADER_WORK_BYTES / (1024 * 1024)} MB of memory allows`, 8);
+  }
+  const byteAt = (pos: number): number => 8 + new TextEncoder().encode(text.slice(0, pos)).length;
   let json: JsonValue;
   try {
-    json = parseStrictJson(text);
+    json = parseStrictJson(text, 64, budget);
   } catch (e) {
-    if (e instanceof JsonSyntaxError) {
-      const byteAt = 8 + new TextEncoder().encode(text.slice(0, e.position)).length;
-      throw new ModelLensError('corrupt', file, `safetensors header JSON: ${e.message}`, byteAt);
+    if (e instanceof JsonSyntaxError) throw new ModelLensError('corrupt', file, `safetensors header JSON: ${e.message}`, byteAt(e.position));
+    if (e instanceof JsonTooLargeError) {
+      throw new ModelLensError('too-large', file, `safetensors header would take more than ${HEADER_WORK_BYTES / (1024 * 1024)} MB of memory to read; refusing it`, byteAt(e.position));
     }
     throw e;
+  }
+  if (json instanceof Map && json.size * TENSOR_COST > budget) {
+    throw new ModelLensError('too-large', file, `safetensors header lists ${json.size} entries, more than ${HEADER_WORK_BYTES / (1024 * 1024)} MB of memory allows`, 8);
   }
   if (!(json instanceof Map)) throw new ModelLensError('corrupt', file, 'safetensors header is not a JSON object', 8);
   const dataStart = 8 + headerLength;
@@ -242,9 +269,10 @@ export async function readSafetensorsIndex(indexPath: string, openShard: ShardOp
   }
   let json: JsonValue;
   try {
-    json = parseStrictJson(text.replace(/^\uFEFF/, ''));
+    json = parseStrictJson(text.replace(/^\uFEFF/, ''), 64, HEADER_WORK_BYTES - 3 * text.length);
   } catch (e) {
     if (e instanceof JsonSyntaxError) throw new ModelLensError('corrupt', indexPath, `index JSON: ${e.message}`, e.position);
+    if (e instanceof JsonTooLargeError) throw new ModelLensError('too-large', indexPath, `index would take more than ${HEADER_WORK_BYTES / (1024 * 1024)} MB of memory to read`, e.position);
     throw e;
   }
   const weightMap = json instanceof Map ? json.get('weight_map') : undefined;

@@ -15,12 +15,35 @@ export class JsonSyntaxError extends Error {
   }
 }
 
-/** Parses `text`; throws JsonSyntaxError with the position of the first problem. */
-export function parseStrictJson(text: string, maxDepth = 64): JsonValue {
+/** The values would take more memory than the caller allowed (see parseStrictJson's workBytes). */
+export class JsonTooLargeError extends Error {
+  constructor(
+    readonly workBytes: number,
+    /** Character index where the budget ran out. */
+    readonly position: number,
+  ) {
+    super(`the JSON values would take more than ${Math.round(workBytes / (1024 * 1024))} MB of memory`);
+    this.name = 'JsonTooLargeError';
+  }
+}
+
+// Estimated V8 heap bytes per parsed value (rounded up from process.memoryUsage measurements).
+const COST = { map: 160, entry: 48, array: 48, slot: 8, string: 32, number: 16 } as const;
+
+/**
+ * Parses `text`; throws JsonSyntaxError with the position of the first problem, or JsonTooLargeError
+ * once the values built would take more than `workBytes` (estimated as they are created).
+ */
+export function parseStrictJson(text: string, maxDepth = 64, workBytes = Infinity): JsonValue {
   let i = 0;
   const n = text.length;
+  let work = 0;
   const fail = (msg: string, at = i): never => {
     throw new JsonSyntaxError(msg, at);
+  };
+  const charge = (bytes: number): void => {
+    work += bytes;
+    if (work > workBytes) throw new JsonTooLargeError(workBytes, i);
   };
   const ws = (): void => {
     while (i < n) {
@@ -85,13 +108,19 @@ export function parseStrictJson(text: string, maxDepth = 64): JsonValue {
     const c = text[i];
     if (c === '{') {
       i++;
+      charge(COST.map);
       return { kind: 'obj', v: new Map(), key: undefined };
     }
     if (c === '[') {
       i++;
+      charge(COST.array);
       return { kind: 'arr', v: [] };
     }
-    if (c === '"') return str();
+    if (c === '"') {
+      const v = str();
+      charge(COST.string + 2 * v.length);
+      return v;
+    }
     if (c === 't' && text.startsWith('true', i)) {
       i += 4;
       return true;
@@ -104,7 +133,10 @@ export function parseStrictJson(text: string, maxDepth = 64): JsonValue {
       i += 4;
       return null;
     }
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return num();
+    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) {
+      charge(COST.number);
+      return num();
+    }
     return fail(`unexpected character ${JSON.stringify(c)}`);
   };
   const isFrame = (x: JsonValue | Frame): x is Frame =>
@@ -117,6 +149,7 @@ export function parseStrictJson(text: string, maxDepth = 64): JsonValue {
       result = v;
       return;
     }
+    charge(top.kind === 'arr' ? COST.slot : COST.entry);
     if (top.kind === 'arr') top.v.push(v);
     else {
       top.v.set(top.key!, v);
@@ -147,6 +180,7 @@ export function parseStrictJson(text: string, maxDepth = 64): JsonValue {
     if (text[i] !== '"') fail('expected a string key');
     const at = i;
     const k = str();
+    charge(COST.string + 2 * k.length);
     if (f.v.has(k)) fail(`duplicate key ${JSON.stringify(k.slice(0, 80))}`, at);
     ws();
     if (text[i] !== ':') fail("expected ':'");

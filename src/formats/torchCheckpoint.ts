@@ -15,20 +15,24 @@ import {
   PyTensor,
   PyTuple,
   pyRepr,
+  PICKLE_LIMITS,
   pyToJson,
   runPickle,
   setOwn,
   type PyValue,
 } from './pickle';
 import { WindowReader } from './windowReader';
-import { entryDataOffset, entryDataOffsets, openZip, readEntry, type ZipArchive } from './zip';
+import { entryDataOffset, entryDataOffsets, openZip, readEntry, type ZipArchive, type ZipEntry } from './zip';
 
 export interface TorchOpenOptions {
   /** Weight set to select (a key of Checkpoint.variants), e.g. "model_ema". */
   variant?: string;
 }
 
-const MAX_PICKLE_BYTES = 256 * 1024 * 1024;
+// A pickle's own bytes (inflated, for a compressed data.pkl) and the values built from them share one
+// budget of PICKLE_LIMITS.workBytes (256 MB); the bytes alone may take at most half of it.
+const MAX_PICKLE_BYTES = PICKLE_LIMITS.workBytes / 2;
+const pickleBudget = (bytes: Uint8Array): number => PICKLE_LIMITS.workBytes - bytes.length;
 /** The first pickle of a legacy torch.save file is this integer. */
 export const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const STRIP_PREFIXES = ['module.', 'encoder.', 'backbone.'];
@@ -37,31 +41,80 @@ const NON_WEIGHTS = /^(optimizer|optim|opt|optimizers|scaler|loss_scaler|amp|lr_
 const EMA = /(^|[_.\-])ema($|[_.\-])|^ema[A-Z]|[a-z]Ema($|[A-Z_])|^shadow/;
 const CONFIG_KEYS = ['args', 'config', 'cfg', 'hyper_parameters', 'hparams', 'opt', 'opts'];
 
+/**
+ * Record lookup exactly as torch.load's PyTorchStreamReader does it: the archive folder is the part
+ * before the first '/' of the first central-directory entry, every entry must lie in that folder
+ * (case-sensitive prefix), and a record "x" is the entry named "<folder>/x" compared without regard
+ * to ASCII letter case. When two entries compare equal that way, which one torch reads depends on
+ * miniz's sort of the directory (it has loaded either in practice), so such archives are refused:
+ * the inspector must show what torch would load, never a decoy beside it.
+ */
+export interface TorchRecords {
+  /** The archive folder with its trailing '/'. */
+  prefix: string;
+  get(record: string): ZipEntry | undefined;
+}
+
+function asciiLower(s: string): string {
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
+export function torchRecords(zip: ZipArchive): TorchRecords {
+  const file = zip.source.path;
+  const folded = new Map<string, ZipEntry>();
+  for (const e of zip.entries.values()) {
+    const key = asciiLower(e.name);
+    const prev = folded.get(key);
+    if (prev) {
+      throw new ModelLensError(
+        'corrupt',
+        file,
+        `zip entries "${prev.name}" and "${e.name}" name the same record for torch.load (it matches record names without regard to letter case and could read either); refusing the archive`,
+        e.centralOffset,
+      );
+    }
+    folded.set(key, e);
+  }
+  const first = zip.entries.values().next().value;
+  const hasPkl = [...folded.keys()].some((k) => k === 'data.pkl' || k.endsWith('/data.pkl'));
+  if (first === undefined || !hasPkl) {
+    throw new ModelLensError('unknown-format', file, 'zip archive without data.pkl: not a torch.save checkpoint', zip.centralDirOffset);
+  }
+  const slash = first.name.indexOf('/');
+  if (slash < 0) {
+    throw new ModelLensError('corrupt', file, `the first zip entry "${first.name}" is not inside a folder; torch.load refuses such archives`, first.centralOffset);
+  }
+  const prefix = first.name.slice(0, slash + 1);
+  for (const e of zip.entries.values()) {
+    if (!e.name.startsWith(prefix)) {
+      throw new ModelLensError('corrupt', file, `zip entry "${e.name}" lies outside the archive folder "${prefix}"; torch.load refuses such archives`, e.centralOffset);
+    }
+  }
+  return { prefix, get: (record) => folded.get(asciiLower(prefix + record)) };
+}
+
 /** Reads a torch.save zip archive. */
 export async function readTorchZip(src: ByteSource, opts: TorchOpenOptions = {}): Promise<Checkpoint> {
   const zip = await openZip(src);
   const file = src.path;
-  let pklName: string | undefined;
-  for (const name of zip.entries.keys()) {
-    if (name === 'data.pkl' || name.endsWith('/data.pkl')) {
-      if (pklName === undefined || name.split('/').length < pklName.split('/').length) pklName = name;
-    }
+  const records = torchRecords(zip);
+  const prefix = records.prefix;
+  const pkl = records.get('data.pkl');
+  if (pkl === undefined) {
+    throw new ModelLensError('unknown-format', file, `zip archive without ${prefix}data.pkl: not a torch.save checkpoint`, zip.centralDirOffset);
   }
-  if (pklName === undefined) {
-    throw new ModelLensError('unknown-format', file, 'zip archive without data.pkl: not a torch.save checkpoint', zip.centralDirOffset);
-  }
-  const prefix = pklName.slice(0, pklName.length - 'data.pkl'.length);
-  const byteorder = zip.entries.get(`${prefix}byteorder`);
+  const pklName = pkl.name;
+  const byteorder = records.get('byteorder');
   if (byteorder) {
     const { data } = await readEntry(zip, byteorder, 64);
     const order = new TextDecoder().decode(data).trim();
     if (order !== 'little') throw new ModelLensError('unsupported', file, `tensors are stored ${order}-endian`, byteorder.centralOffset);
   }
-  const pkl = zip.entries.get(pklName)!;
   const { data, offset } = await readEntry(zip, pkl, MAX_PICKLE_BYTES);
   const storages = new Map<string, PyStorage>();
   const result = runPickle(data, {
     file,
+    workBytes: pickleBudget(data),
     baseOffset: pkl.method === 0 ? offset : 0,
     label: pklName,
     rejectTrailing: true,
@@ -70,12 +123,12 @@ export async function readTorchZip(src: ByteSource, opts: TorchOpenOptions = {})
   const findings: Finding[] = [...result.findings];
   // Local headers of all storages, read in file order through one read-ahead window.
   const wanted = [...storages.values()]
-    .map((s) => zip.entries.get(`${prefix}data/${s.key}`))
+    .map((s) => records.get(`data/${s.key}`))
     .filter((e): e is NonNullable<typeof e> => e !== undefined);
   const starts = await entryDataOffsets(zip, wanted);
   const resolveStorage = async (s: PyStorage, t: PyTensor): Promise<{ start: number; bytes: number }> => {
-    const name = `${prefix}data/${s.key}`;
-    const entry = zip.entries.get(name);
+    const entry = records.get(`data/${s.key}`);
+    const name = entry?.name ?? `${prefix}data/${s.key}`;
     if (!entry) throw new ModelLensError('corrupt', file, `storage record "${name}" referenced by the pickle is missing from the archive`, s.offset);
     if (entry.method !== 0) throw new ModelLensError('unsupported', file, `storage record "${name}" is compressed; only stored records can be read by range`, entry.centralOffset);
     const start = starts.get(name) ?? (await entryDataOffset(zip, entry));
@@ -95,7 +148,7 @@ export async function readTorchZip(src: ByteSource, opts: TorchOpenOptions = {})
   setOwn(ck.metadata, 'torch.archive', prefix.replace(/\/$/, '') || '(root)');
   setOwn(ck.metadata, 'torch.pickle_protocol', String(result.protocol));
   for (const [rec, key] of [['version', 'torch.format_version'], ['.data/version', 'torch.data_version'], ['byteorder', 'torch.byteorder']] as const) {
-    const e = zip.entries.get(`${prefix}${rec}`);
+    const e = records.get(rec);
     if (e && e.uncompressedSize <= 64) setOwn(ck.metadata, key, new TextDecoder().decode((await readEntry(zip, e, 64)).data).trim());
   }
   return ck;
@@ -120,7 +173,7 @@ export async function readTorchLegacy(src: ByteSource, opts: TorchOpenOptions = 
 
 async function parseLegacy(src: ByteSource, head: Uint8Array, opts: TorchOpenOptions): Promise<Checkpoint> {
   const file = src.path;
-  const first = runPickle(head, { file, label: 'pickle#0' });
+  const first = runPickle(head, { file, label: 'pickle#0', workBytes: pickleBudget(head) });
   const isMagic = (typeof first.value === 'bigint' && first.value === LEGACY_MAGIC) || (typeof first.value === 'number' && BigInt(first.value) === LEGACY_MAGIC);
   if (!isMagic) {
     // A plain pickle (pickle.dump or torch.save of non-torch data): show what it references, no tensors.
@@ -134,15 +187,15 @@ async function parseLegacy(src: ByteSource, head: Uint8Array, opts: TorchOpenOpt
     addExtras(ck, first.value, new Set());
     return ck;
   }
-  const proto = runPickle(head, { file, label: 'pickle#1', start: first.end });
+  const proto = runPickle(head, { file, label: 'pickle#1', start: first.end, workBytes: pickleBudget(head) });
   if (proto.value !== 1001) throw new ModelLensError('unsupported', file, `legacy torch format with protocol version ${pyRepr(proto.value)} (only 1001 is known)`, first.end);
-  const sys = runPickle(head, { file, label: 'sys_info', start: proto.end });
+  const sys = runPickle(head, { file, label: 'sys_info', start: proto.end, workBytes: pickleBudget(head) });
   if (sys.value instanceof PyDict && sys.value.get('little_endian') === false) {
     throw new ModelLensError('unsupported', file, 'legacy checkpoint written on a big-endian machine', proto.end);
   }
   const storages = new Map<string, PyStorage>();
-  const main = runPickle(head, { file, label: 'data pickle', start: sys.end, persistentLoad: (pid, at) => storageFromPid(file, pid, at, storages) });
-  const keys = runPickle(head, { file, label: 'storage keys', start: main.end });
+  const main = runPickle(head, { file, label: 'data pickle', start: sys.end, workBytes: pickleBudget(head), persistentLoad: (pid, at) => storageFromPid(file, pid, at, storages) });
+  const keys = runPickle(head, { file, label: 'storage keys', start: main.end, workBytes: pickleBudget(head) });
   if (!(keys.value instanceof PyList) || !keys.value.items.every((k) => typeof k === 'string')) {
     throw new ModelLensError('corrupt', file, 'legacy storage-key list is not a list of strings', main.end);
   }

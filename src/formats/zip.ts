@@ -192,7 +192,11 @@ export async function readEntry(zip: ZipArchive, entry: ZipEntry, maxBytes: numb
     data = raw;
   } else if (entry.method === 8) {
     try {
-      data = inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) });
+      // One output chunk one byte larger than the declared size: the result is that chunk itself,
+      // not a concatenation of many (which would hold the inflated bytes twice at the peak), and a
+      // stream that inflates to more than declared stops at the limit.
+      const size = Math.max(1, entry.uncompressedSize);
+      data = inflateRawSync(raw, { maxOutputLength: size, chunkSize: Math.max(64, size + 1) });
     } catch (e) {
       throw new ModelLensError('corrupt', src.path, `cannot inflate "${entry.name}": ${(e as Error).message}`, start);
     }

@@ -1,8 +1,10 @@
 // Messages between the host and the training-run timeline webview, the check of what the webview sends,
 // and the CSV export of a timeline (one row per checkpoint × layer). Types + tiny helpers only.
 import type { TimelineResult } from '../analysis/timelineSchema';
+import type { WeightsDiffResult } from '../analysis/weightsDiff';
 
 export type { TimelineCheckpoint, TimelineResult } from '../analysis/timelineSchema';
+export type { WeightsDiffResult } from '../analysis/weightsDiff';
 
 /** Host → webview. */
 export type TimelineToView =
@@ -10,12 +12,18 @@ export type TimelineToView =
   | { type: 'timeline'; result: TimelineResult; running: boolean }
   /** Checkpoint `done` of `total` is finished (or being read from the cache). */
   | { type: 'progress'; done: number; total: number; file: string }
-  | { type: 'error'; message: string };
+  /** A weights diff of two checkpoints, shown in the same view (no timeline). */
+  | { type: 'weightsDiff'; diff: WeightsDiffResult }
+  | { type: 'error'; message: string }
+  /** Watch mode of the run folder is on or off now. */
+  | { type: 'watching'; on: boolean };
 
 /** Webview → host. */
 export type TimelineFromView =
   | { type: 'ready' }
   | { type: 'cancel' }
+  /** Turn watch mode of the run folder on or off. */
+  | { type: 'watch'; on: boolean }
   | { type: 'export'; format: 'json' | 'csv' }
   /** A chart rendered to PNG by the webview, as a data: URL. */
   | { type: 'exportPng'; name: string; dataUrl: string };
@@ -29,6 +37,7 @@ export function validateTimelineMessage(raw: unknown): TimelineFromView | undefi
   if (typeof raw !== 'object' || raw === null) return undefined;
   const m = raw as Record<string, unknown>;
   if (m['type'] === 'ready' || m['type'] === 'cancel') return { type: m['type'] };
+  if (m['type'] === 'watch' && typeof m['on'] === 'boolean') return { type: 'watch', on: m['on'] };
   if (m['type'] === 'export' && (m['format'] === 'json' || m['format'] === 'csv')) return { type: 'export', format: m['format'] };
   if (m['type'] === 'exportPng' && typeof m['name'] === 'string' && /^[a-z0-9-]{1,40}$/.test(m['name']) && typeof m['dataUrl'] === 'string'
     && m['dataUrl'].startsWith(PNG_PREFIX) && m['dataUrl'].length <= MAX_PNG_DATA_URL) {

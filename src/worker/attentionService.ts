@@ -52,6 +52,8 @@ interface ImageProbs {
   layout: AttentionLayout;
   rgb: Uint8Array;
   inferenceMs: number;
+  /** Per layer, computed on first use (a ViT-B layer costs ~10 ms of logs). */
+  stats: Array<{ distance: Float64Array; entropy: Float64Array } | undefined>;
 }
 
 function b64(a: Float32Array | Uint8Array): string {
@@ -192,7 +194,7 @@ export class AttentionService {
     const s = m.specialTokens ?? tokens - n;
     if (tokens !== s + n) throw new ModelLensError('corrupt', m.file, `attention has ${tokens} tokens; ${m.grid.join('×')} patches + ${s} special tokens give ${s + n}`);
     const layout: AttentionLayout = { heads, tokens, specialTokens: s, grid: m.grid, patchSize: m.patchSize, hasCls: m.hasCls ?? s >= 1 };
-    const entry: ImageProbs = { name, probs, layout, rgb: displayRgb(image, m.inputSize), inferenceMs };
+    const entry: ImageProbs = { name, probs, layout, rgb: displayRgb(image, m.inputSize), inferenceMs, stats: [] };
     this.images.set(ckey, entry);
     while (this.images.size > IMAGE_CACHE) this.images.delete(this.images.keys().next().value as string);
     return entry;
@@ -235,7 +237,7 @@ export class AttentionService {
       rows = r.rows;
       specialMass = Array.from(r.specialMass);
     }
-    const stats = headStats(probs, lay);
+    const stats = (img.stats[p.layer] ??= headStats(probs, lay));
     return {
       model: { file: m.file, family: m.family, layers, heads: lay.heads, grid: lay.grid, patchSize: lay.patchSize, inputSize: m.inputSize, specialTokens: lay.specialTokens, hasCls: lay.hasCls },
       image: { name: img.name, ...(p.withImage ? { rgb: b64(img.rgb) } : {}) },

@@ -6,7 +6,7 @@
 // byte for byte; external-data initializers are inlined (the session is created from memory).
 import { open, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, sep } from 'node:path';
-import type { ByteSource } from '../../formats/byteSource';
+import { assertRegularFile, type ByteSource } from '../../formats/byteSource';
 import { ModelLensError } from '../../formats/errors';
 import { OnnxDataType, OnnxGraphBuilder, attrInt, encodeNode, encodeTensor, encodeValueInfo } from './onnxBuilder';
 import { parseModel, type ParsedGraph, type ParsedNode, type ParsedTensor } from '../../formats/onnx/onnxGraph';
@@ -523,7 +523,7 @@ function renameNodeInputs(bytes: Uint8Array, f: { start: number; end: number }, 
 export async function instrumentOnnxFile(path: string, opts: Omit<InstrumentOptions, 'file'> = {}): Promise<InstrumentedModel> {
   let bytes: Buffer;
   try {
-    const st = await stat(path);
+    const st = await assertRegularFile(path);
     if (st.size > MAX_MODEL_BYTES) throw new ModelLensError('too-large', path, 'ONNX protobufs over 2 GB cannot be instrumented (store the weights as external data)');
     bytes = await readFile(path);
   } catch (e) {

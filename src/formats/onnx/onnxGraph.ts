@@ -2,7 +2,7 @@
 // with their attributes, initializer headers, value infos, and the byte span of every field so an
 // edited model can be re-emitted by copying untouched fields verbatim.
 import { ModelLensError } from '../errors';
-import { ProtoReader, WIRE_FIXED32, WIRE_LEN, WIRE_VARINT } from './protobuf';
+import { ONNX_GRAPH_LIMITS, type OnnxGraphLimits, ProtoReader, WIRE_FIXED32, WIRE_LEN, WIRE_VARINT } from './protobuf';
 
 export interface ParsedAttr {
   name: string;
@@ -241,7 +241,7 @@ function readValueInfo(r: ProtoReader, start: number, end: number): ParsedValueI
 }
 
 /** Parses a whole ModelProto held in memory (the main graph; subgraphs stay opaque bytes). */
-export function parseModel(bytes: Uint8Array, file: string): ParsedModel {
+export function parseModel(bytes: Uint8Array, file: string, limits: OnnxGraphLimits = ONNX_GRAPH_LIMITS): ParsedModel {
   const top = new ProtoReader(bytes, file);
   const fields: ParsedModel['fields'] = [];
   const opsets: ParsedModel['opsets'] = [];
@@ -254,7 +254,7 @@ export function parseModel(bytes: Uint8Array, file: string): ParsedModel {
     if (tag.field === 7 && tag.wire === WIRE_LEN) {
       if (graph) throw new ModelLensError('unsupported', file, 'more than one graph field', start);
       const g = top.readMessage();
-      graph = parseGraph(g);
+      graph = parseGraph(g, limits);
       graphField = { start, end: top.pos };
       continue;
     }
@@ -277,11 +277,22 @@ export function parseModel(bytes: Uint8Array, file: string): ParsedModel {
   return { bytes, irVersion, opsets, graph, fields, graphField };
 }
 
-function parseGraph(g: ProtoReader): ParsedGraph {
+function checkGraphCounts(file: string, at: number, field: number, g: ParsedGraph, L: OnnxGraphLimits): void {
+  const over =
+    g.fields.length >= L.fields ? `more than ${L.fields} fields`
+    : field === 1 && g.nodes.length >= L.nodes ? `more than ${L.nodes} nodes`
+    : field === 5 && g.initializers.length >= L.initializers ? `more than ${L.initializers} initializers`
+    : (field === 11 || field === 12 || field === 13) && g.inputs.length + g.outputs.length + g.valueInfo.length >= L.valueInfos ? `more than ${L.valueInfos} value infos`
+    : undefined;
+  if (over !== undefined) throw new ModelLensError('too-large', file, `graph has ${over}`, at);
+}
+
+function parseGraph(g: ProtoReader, limits: OnnxGraphLimits): ParsedGraph {
   const out: ParsedGraph = { nodes: [], initializers: [], inputs: [], outputs: [], valueInfo: [], fields: [] };
   while (!g.done()) {
     const start = g.pos;
     const tag = g.readTag();
+    checkGraphCounts(g.file, tag.offset, tag.field, out, limits);
     if (tag.wire === WIRE_LEN && [1, 5, 11, 12, 13].includes(tag.field)) {
       const absStart = g.base + start;
       const m = g.readMessage();

@@ -8,7 +8,7 @@ import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { ByteSource } from '../byteSource';
 import { ModelLensError } from '../errors';
 import { DTYPE_BYTES, type Checkpoint, type DType, type ExtraValue, type Finding, type OnnxSummary, type TensorInfo } from '../checkpoint';
-import { ProtoReader, ProtoStream, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from './protobuf';
+import { ONNX_GRAPH_LIMITS, type OnnxGraphLimits, ProtoReader, ProtoStream, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from './protobuf';
 
 export interface ReadOnnxOptions {
   /**
@@ -18,6 +18,8 @@ export interface ReadOnnxOptions {
    * is touched: unsafe references become a danger finding and their tensors are left out.
    */
   resolveExternal?: boolean;
+  /** Per-graph count caps (default ONNX_GRAPH_LIMITS). */
+  limits?: OnnxGraphLimits;
 }
 
 /** ONNX TensorProto.DataType -> DType, for the types a TensorInfo can describe. */
@@ -35,7 +37,6 @@ export const ONNX_TYPE_NAMES: Readonly<Record<number, string>> = {
 const MAX_SMALL_FIELD = 1 << 20;
 const MAX_META_FIELD = 16 << 20;
 const MAX_DIMS = 64;
-const MAX_INITIALIZERS = 1_000_000;
 const MAX_EXTRAS_VALUES = 16;
 
 function typeName(t: number): string {
@@ -301,14 +302,22 @@ interface GraphResult {
   nodeCount: number;
 }
 
-async function readGraph(g: ProtoStream, src: ByteSource, resolveExternal: boolean): Promise<GraphResult> {
+async function readGraph(g: ProtoStream, src: ByteSource, resolveExternal: boolean, L: OnnxGraphLimits): Promise<GraphResult> {
   const file = src.path;
   const modelDir = dirname(file);
   const res: GraphResult = { tensors: [], extras: [], findings: [], inputs: [], outputs: [], opCounts: Object.create(null) as Record<string, number>, nodeCount: 0 };
   const raws: RawTensor[] = [];
   let sparse = 0;
+  let fields = 0;
+  let valueInfos = 0;
+  const tooLarge = (what: string, at: number): never => {
+    throw new ModelLensError('too-large', file, `graph has more than ${what}`, at);
+  };
   while (!g.done()) {
     const tag = await g.readTag();
+    if (++fields > L.fields) tooLarge(`${L.fields} fields`, tag.offset);
+    if (tag.field === 1 && res.nodeCount >= L.nodes) tooLarge(`${L.nodes} nodes`, tag.offset);
+    if ((tag.field === 11 || tag.field === 12 || tag.field === 13) && ++valueInfos > L.valueInfos) tooLarge(`${L.valueInfos} value infos`, tag.offset);
     switch (tag.field) {
       case 1: {
         expectWire(file, tag.wire, WIRE_LEN, tag.offset, 'node');
@@ -320,7 +329,7 @@ async function readGraph(g: ProtoStream, src: ByteSource, resolveExternal: boole
       }
       case 5:
         expectWire(file, tag.wire, WIRE_LEN, tag.offset, 'initializer');
-        if (raws.length >= MAX_INITIALIZERS) throw new ModelLensError('too-large', file, `more than ${MAX_INITIALIZERS} initializers`, tag.offset);
+        if (raws.length >= L.initializers) tooLarge(`${L.initializers} initializers`, tag.offset);
         raws.push(await readTensorStream(await g.readSubStream(), tag.offset));
         break;
       case 11:
@@ -471,7 +480,7 @@ export async function readOnnx(src: ByteSource, opts: ReadOnnxOptions = {}): Pro
       case 7:
         expectWire(file, tag.wire, WIRE_LEN, tag.offset, 'graph');
         if (graph) throw new ModelLensError('unsupported', file, 'more than one graph field (merged graphs are not supported)', tag.offset);
-        graph = await readGraph(await top.readSubStream(), src, resolveExternal);
+        graph = await readGraph(await top.readSubStream(), src, resolveExternal, opts.limits ?? ONNX_GRAPH_LIMITS);
         break;
       case 8: {
         expectWire(file, tag.wire, WIRE_LEN, tag.offset, 'opset_import');

@@ -589,3 +589,16 @@ export class ProtoWriter {
     return out;
   }
 }
+
+/**
+ * Per-graph caps on repeated ONNX fields. The largest exported graphs hold tens of thousands of
+ * nodes; millions of empty nodes cost only two bytes each in a file but a microsecond or more each
+ * to read, so a graph past these counts is refused early as too large.
+ */
+export const ONNX_GRAPH_LIMITS: OnnxGraphLimits = { nodes: 200_000, initializers: 200_000, valueInfos: 200_000, fields: 1_000_000 };
+export interface OnnxGraphLimits {
+  nodes: number;
+  initializers: number;
+  valueInfos: number;
+  fields: number;
+}
