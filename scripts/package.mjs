@@ -3,7 +3,7 @@
 // the allowlist plus the one platform line to out/package/ and hands that file to vsce (--ignoreFile).
 // Usage: node scripts/package.mjs [--target linux-x64] [--out file.vsix] [--no-build]
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
@@ -37,6 +37,14 @@ if (!args.includes('--no-build')) run(process.execPath, ['scripts/build.mjs', '-
 
 mkdirSync(join(root, 'out', 'package'), { recursive: true });
 const ignoreFile = join(root, 'out', 'package', `vscodeignore-${target}`);
+// The default probe set ships in the VSIX (media/** is allowlisted); refuse to package without it.
+const probes = join(root, 'media', 'probes');
+const probeImages = existsSync(probes) ? readdirSync(probes).filter((n) => /\.(jpe?g|png)$/i.test(n)) : [];
+if (probeImages.length < 48 || !existsSync(join(probes, 'LICENSES.md'))) {
+  console.error(`package: media/probes must hold the bundled probe images and LICENSES.md (found ${probeImages.length} images)`);
+  process.exit(1);
+}
+
 const base = readFileSync(join(root, '.vscodeignore'), 'utf8');
 writeFileSync(ignoreFile, `${base}\n# added by scripts/package.mjs for ${target}\n!${binDir}/**\n`);
 mkdirSync(resolve(out, '..'), { recursive: true });

@@ -1,10 +1,11 @@
 // `model-lens` CLI: header inspection and the analyses, headless. The analysis runs in this process with
 // the same code the worker runs (src/worker); Ctrl-C simply ends the process.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { recognize } from './model/recognize';
 import { attachSidecarConfig } from './model/sidecarConfig';
 import { createResultCache, defaultCacheDir } from './runtime/cache';
+import { MIN_CKA_BATCH } from './analysis/hsic';
 import { ModelLensError, isModelLensError, type ModelLensErrorCode } from './formats/errors';
 import { WorkerClient } from './runtime/workerClient';
 import { RpcError } from './protocol/rpc';
@@ -32,7 +33,7 @@ function usage(): string {
     'model-lens — inspect ViT checkpoints and run the analyses of "Revealing the Dark Secrets of MIM"',
     '',
     'Usage:',
-    '  model-lens inspect FILE [--json] [--heads H] [--variant V]',
+    '  model-lens inspect FILE [--json] [--heads H] [--variant V]     (--json: model-lens/inspect@1 on stdout)',
     '  model-lens analyze CKPT [--images DIR] [--limit N] [--batch B] [--device D] [--heads H] [--variant V]',
     '                          [--distance-convention renormalised|vit] [--cka-tokens all|patch|cls|mean]',
     '                          [--json OUT] [--html OUT] [--no-cache]',
@@ -44,7 +45,8 @@ function usage(): string {
     ...ATTENTION_USAGE,
     '',
     'Options:',
-    '  --images DIR   folder of PNG/JPEG probe images (sorted by name); default: built-in synthetic set',
+    '  --images DIR   folder of PNG/JPEG probe images (sorted by name); default: the 64 bundled photographs;',
+    '                 `--images synthetic`: the built-in synthetic set (the result carries a warning)',
     `  --limit N      use at most N probe images (synthetic: exactly N; default ${DEFAULT_SYNTHETIC_COUNT})`,
     `  --batch B      images per batch and CKA minibatch (default ${DEFAULT_BATCH}; CKA needs >= 4)`,
     `  --device D     ${DEVICES.join('|')} (default auto: GPU providers first, CPU fallback)`,
@@ -53,14 +55,55 @@ function usage(): string {
     '  --distance-convention C  renormalised (default: patch rows renormalised after dropping special',
     '                 tokens) | vit (raw patch block, as the ViT authors\' code); see docs/metrics.md',
     '  --cka-tokens T all (default: every token flattened) | patch | cls | mean (mean of the patch tokens)',
-    '  --json OUT     write the model-lens/analysis@1 (inspect: model-lens/inspect@1) JSON to OUT ("-" = stdout)',
+    '  --json OUT     write the model-lens/analysis@1 JSON to OUT ("-" = stdout)',
     '  --html OUT     write a self-contained HTML report',
     '  --no-cache     neither read nor write the result cache',
     ...ATTENTION_OPTIONS,
     '',
+    '  --version      print the version',
+    '  COMMAND --help the usage of one command',
+    '',
     `Result cache: ${defaultCacheDir()}  (set MODEL_LENS_CACHE_DIR or XDG_CACHE_HOME to move it)`,
     'Exit codes: 0 ok, 2 bad input or usage (one line on stderr), 1 internal error.',
   ].join('\n');
+}
+
+/** Options each command accepts (besides --help); anything else is a usage error naming the command. */
+const COMMAND_FLAGS: Record<string, readonly string[]> = {
+  inspect: ['json', 'heads', 'variant'],
+  analyze: ['images', 'limit', 'batch', 'device', 'heads', 'variant', 'distance-convention', 'cka-tokens', 'json', 'html', 'no-cache'],
+  compare: ['images', 'limit', 'batch', 'device', 'heads', 'heads-b', 'variant', 'variant-b', 'distance-convention', 'cka-tokens', 'json', 'html', 'no-cache'],
+  timeline: ['images', 'limit', 'batch', 'device', 'json', 'html', 'no-cache'],
+};
+
+/** `model-lens COMMAND --help`: that command's usage lines and the options it takes. */
+function commandUsage(command: string): string | undefined {
+  const all = usage().split('\n');
+  const start = all.findIndex((l) => l.startsWith(`  model-lens ${command} `));
+  if (start < 0) return undefined;
+  let end = start + 1;
+  while (end < all.length && /^ {26}/.test(all[end] as string)) end++;
+  const accepted = COMMAND_FLAGS[command];
+  const optStart = all.indexOf('Options:');
+  const options: string[] = [];
+  let keep = false;
+  for (const line of all.slice(optStart + 1)) {
+    if (line === '') break;
+    const m = /^ {2}--([a-z-]+)/.exec(line);
+    if (m) keep = accepted === undefined ? true : accepted.includes(m[1] as string);
+    if (keep) options.push(command === 'inspect' && m?.[1] === 'json' ? '  --json         print the model-lens/inspect@1 JSON on stdout' : line);
+  }
+  return ['Usage:', ...all.slice(start, end), ...(options.length ? ['', 'Options:', ...options] : [])].join('\n');
+}
+
+/** The version in package.json beside dist/ (the VSIX and a checkout both have it). */
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(distDir(), '..', 'package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 interface Parsed {
@@ -70,7 +113,7 @@ interface Parsed {
 }
 
 const VALUE_FLAGS = new Set(['images', 'limit', 'batch', 'device', 'heads', 'heads-b', 'variant', 'variant-b', 'json', 'html', 'image', 'layer', 'head', 'query', 'png', 'opacity', 'distance-convention', 'cka-tokens']);
-const BOOL_FLAGS = new Set(['no-cache', 'help', 'cls', 'rollout']);
+const BOOL_FLAGS = new Set(['no-cache', 'help', 'version', 'cls', 'rollout']);
 
 function parseArgs(argv: string[]): Parsed {
   const positional: string[] = [];
@@ -82,6 +125,8 @@ function parseArgs(argv: string[]): Parsed {
     const a = argv[i] as string;
     if (a === '-h') {
       flags.set('help', true);
+    } else if (a.startsWith('-') && !a.startsWith('--') && a !== '-') {
+      throw new UsageError(`unknown option ${a}${VALUE_FLAGS.has(a.slice(1)) || BOOL_FLAGS.has(a.slice(1)) ? ` (did you mean -${a}?)` : ''} (see --help)`);
     } else if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
@@ -173,12 +218,17 @@ function layerTable(b: TableBlocks, cka: number[][]): string[] {
   return rows.map((r) => `  ${r.map((cell, c) => cell.padStart(widths[c]!)).join('   ')}`);
 }
 
-export function formatSummary(r: AnalysisResult): string {
+function probeLabel(p: AnalysisResult['probe']): string {
+  if (p.source !== 'folder') return 'synthetic';
+  return p.bundled ? 'bundled photographs' : `folder ${p.preprocess.folder ?? ''}`;
+}
+
+export function formatSummary(r: AnalysisResult, cached = false): string {
   const out: string[] = [];
   out.push(`Model      ${modelLine(r.model)}`);
   if (r.compare) out.push(`Model B    ${modelLine(r.compare.model)}`);
   (r.compareMore ?? []).forEach((c, i) => out.push(`Model ${String.fromCharCode(67 + i)}    ${modelLine(c.model)}`));
-  const src = r.probe.source === 'folder' ? `folder ${r.probe.preprocess.folder ?? ''}` : 'synthetic';
+  const src = probeLabel(r.probe);
   out.push(`Probes     ${r.probe.count} images (${src}), batch ${r.probe.batchSize}, ${r.probe.preprocess.size.join('×')} px; CKA over ${r.cka.batches} batch(es)`);
   out.push(`Device     ${r.device.used}${r.device.requested !== r.device.used ? ` (requested ${r.device.requested})` : ''}${r.device.fallbackReason ? ` — ${r.device.fallbackReason}` : ''}`);
   if (r.options) out.push(`Options    distance convention ${r.options.distanceConvention}, CKA tokens ${r.options.ckaTokens}; 95% intervals: bootstrap over probe images (docs/metrics.md)`);
@@ -203,23 +253,44 @@ export function formatSummary(r: AnalysisResult): string {
     for (const w of r.warnings) out.push(`  - ${w}`);
   }
   const t = r.timing;
-  out.push('', `Time       ${(t.totalMs / 1000).toFixed(2)} s total, ${(t.inferenceMs / 1000).toFixed(2)} s inference`);
+  out.push('', cached
+    ? `Time       served from the result cache (first computed in ${(t.totalMs / 1000).toFixed(2)} s); --no-cache recomputes`
+    : `Time       ${(t.totalMs / 1000).toFixed(2)} s total, ${(t.inferenceMs / 1000).toFixed(2)} s inference`);
   return out.join('\n');
 }
 
-function progressBar(unit = 'images'): ((p: AnalysisProgress) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
+const PHASE_TEXT: Record<string, string> = { load: 'reading weights and building the graph…', session: 'creating the session…' };
+
+/**
+ * Progress on stderr once a run has taken more than a second (quick runs, and quick failures, stay
+ * quiet): on a terminal a bar redrawn in place; otherwise (a pipe, a log file) one line per phase.
+ */
+function progressBar(unit = 'images'): (p: AnalysisProgress) => void {
+  const t0 = Date.now();
+  // Tests set a shorter delay to see the lines of a run that is quick on purpose.
+  const delay = Number(process.env['MODEL_LENS_PROGRESS_AFTER_MS'] ?? 1000);
+  if (!process.stderr.isTTY) {
+    let phase = '';
+    return (p) => {
+      if (Date.now() - t0 < delay || p.phase === phase || p.phase === 'done') return;
+      phase = p.phase;
+      process.stderr.write(`${PHASE_TEXT[p.phase] ?? `running ${p.total} ${unit}…`}\n`);
+    };
+  }
   let last = 0;
+  let drawn = false;
   return (p) => {
     const now = Date.now();
     if (p.phase === 'done') {
-      process.stderr.write('\r\x1b[K');
+      if (drawn) process.stderr.write('\r\x1b[K');
       return;
     }
+    if (now - t0 < delay) return;
     if (now - last < 100 && p.phase === 'run' && p.done < p.total) return;
     last = now;
+    drawn = true;
     if (p.phase !== 'run') {
-      process.stderr.write(`\r\x1b[K${p.phase === 'load' ? 'reading weights and building the graph…' : 'creating the session…'}`);
+      process.stderr.write(`\r\x1b[K${PHASE_TEXT[p.phase] ?? p.phase}`);
       return;
     }
     const width = 30;
@@ -239,6 +310,8 @@ function writeOut(target: string, text: string): void {
   } catch (e) {
     throw new ModelLensError('io', target, `cannot write: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
+  // On stderr, so that stdout stays the summary (or the JSON of `--json -`).
+  process.stderr.write(`wrote ${target}\n`);
 }
 
 // ------------------------------------------------------------------------------------------- commands
@@ -309,6 +382,7 @@ async function analyze(p: Parsed, compare: boolean): Promise<void> {
   const jsonOut = p.flags.get('json');
   const htmlOut = strFlag(p, 'html');
   if (jsonOut === true) throw new UsageError('--json needs an output path (or - for stdout)');
+  warnSmallBatch(params.batchSize);
 
   const useCache = !p.flags.has('no-cache');
   const cache = createResultCache(defaultCacheDir());
@@ -325,7 +399,7 @@ async function analyze(p: Parsed, compare: boolean): Promise<void> {
   if (htmlOut !== undefined) {
     writeOut(htmlOut, renderHtmlReport(result, readAnalysisBundle(distDir())));
   }
-  if (jsonOut !== '-') process.stdout.write(`${formatSummary(result)}${cached ? '\n(cached result; --no-cache recomputes)' : ''}\n`);
+  if (jsonOut !== '-') process.stdout.write(`${formatSummary(result, cached)}\n`);
 }
 
 /** One line per checkpoint: where it sits in the run and the per-layer means summarised over layers. */
@@ -334,7 +408,7 @@ export function formatTimeline(t: TimelineResult): string {
   out.push(`Run        ${t.run.folder ?? `${t.checkpoints.length} checkpoint(s)`}, ordered by ${t.run.orderedBy}`);
   const first = t.checkpoints[0];
   if (first) out.push(`Model      ${modelLine(first.model)}`);
-  out.push(`Probes     ${t.probe.count} images (${t.probe.source === 'folder' ? `folder ${t.probe.preprocess.folder ?? ''}` : 'synthetic'}), batch ${t.probe.batchSize}; device ${t.device.used}`);
+  out.push(`Probes     ${t.probe.count} images (${probeLabel(t.probe)}), batch ${t.probe.batchSize}; device ${t.device.used}`);
   out.push('');
   const rows = [['#', t.run.orderedBy, 'file', 'attn dist px', 'head div nats', 'CKA mean', 'CKA first-last', 'CKA to final']];
   t.checkpoints.forEach((c, i) => {
@@ -362,6 +436,7 @@ async function timeline(p: Parsed): Promise<void> {
   const limit = intFlag(p, 'limit', 1);
   if (images !== undefined) params.images = images;
   if (limit !== undefined) params.limit = limit;
+  warnSmallBatch(params.batchSize);
   if (!p.flags.has('no-cache')) params.cacheDir = defaultCacheDir();
   const jsonOut = p.flags.get('json');
   const htmlOut = strFlag(p, 'html');
@@ -384,7 +459,7 @@ async function diffWeights(p: Parsed): Promise<void> {
 async function runTimelineJob(params: TimelineRunParams): Promise<TimelineResult> {
   const workerPath = join(distDir(), 'worker.js');
   const bar = progressBar('checkpoints');
-  const progress = bar ? (pr: AnalysisProgress): void => bar({ ...pr, message: pr.message !== undefined ? basename(pr.message) : '' }) : () => undefined;
+  const progress = (pr: AnalysisProgress): void => bar({ ...pr, message: pr.message !== undefined ? basename(pr.message) : '' });
   if (!existsSync(workerPath)) {
     return runTimeline(params, { signal: new AbortController().signal, progress, log: (level, m) => level === 'warn' && warn(m) }, prepareModel);
   }
@@ -399,6 +474,11 @@ async function runTimelineJob(params: TimelineRunParams): Promise<TimelineResult
   }
 }
 
+/** The setting modelLens.batchSize has the same rule: below 4, CKA is left out. */
+function warnSmallBatch(batch: number): void {
+  if (batch < MIN_CKA_BATCH) warn(`--batch ${batch}: CKA needs batches of at least ${MIN_CKA_BATCH} images, so it will be left out (attention distance and head diversity are still computed)`);
+}
+
 const warn = (message: string): void => {
   process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}warning: ${message}\n`);
 };
@@ -410,7 +490,7 @@ const warn = (message: string): void => {
  */
 async function runJob(params: AnalysisRunParams): Promise<AnalysisResult> {
   const workerPath = join(distDir(), 'worker.js');
-  const progress = progressBar() ?? (() => undefined);
+  const progress = progressBar();
   if (!existsSync(workerPath)) {
     return runAnalysis(params, { signal: new AbortController().signal, progress, log: (level, m) => level === 'warn' && warn(m) }, prepareModel);
   }
@@ -448,10 +528,18 @@ export async function main(argv: string[]): Promise<number> {
   let p: Parsed;
   try {
     p = parseArgs(argv);
-    if (p.flags.has('help') || p.command === 'help' || p.command === '') {
-      process.stdout.write(`${usage()}\n`);
-      return p.command === '' && !p.flags.has('help') ? 2 : 0;
+    if (p.flags.has('version') && p.command === '') {
+      process.stdout.write(`model-lens ${version()}\n`);
+      return 0;
     }
+    const help = p.command === 'help' ? p.positional[0] ?? '' : p.flags.has('help') ? p.command : undefined;
+    if (help !== undefined || p.command === '') {
+      process.stdout.write(`${(help ? commandUsage(help) : undefined) ?? usage()}\n`);
+      return p.command === '' && help === undefined ? 2 : 0;
+    }
+    const accepted = COMMAND_FLAGS[p.command];
+    const stray = accepted && [...p.flags.keys()].find((f) => !accepted.includes(f));
+    if (stray) throw new UsageError(`--${stray} does not apply to ${p.command} (see ${p.command} --help)`);
     if (p.command === 'inspect') await inspect(p);
     else if (p.command === 'analyze') await analyze(p, false);
     else if (p.command === 'compare') await analyze(p, true);

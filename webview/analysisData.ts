@@ -251,7 +251,7 @@ export function batchPlan(count: number, batchSize: number): string {
 export function probeRows(r: AnalysisResult): [string, string][] {
   const p = r.probe;
   const pp = p.preprocess ?? ({} as Partial<AnalysisResult['probe']['preprocess']>);
-  const src = p.source === 'folder' ? (pp.folder ? `folder ${baseName(pp.folder)}` : 'folder') : p.source === 'synthetic' ? 'synthetic (built-in)' : String(p.source);
+  const src = p.source === 'folder' ? (p.bundled ? 'bundled photographs' : pp.folder ? `folder ${baseName(pp.folder)}` : 'folder') : p.source === 'synthetic' ? 'synthetic (built-in)' : String(p.source);
   const size = Array.isArray(pp.size) ? ` at ${pp.size[0]}×${pp.size[1]} px` : '';
   const skipped = pp.skipped ? ` (${pp.skipped} unreadable skipped)` : '';
   const bs = p.batchSize;

@@ -1,8 +1,9 @@
-// Probe images: a folder of the user's PNG/JPEG files, or the built-in deterministic synthetic set.
+// Probe images: a folder of the user's PNG/JPEG files, the bundled natural photographs (media/probes,
+// the default), or the built-in deterministic synthetic set (an explicit choice).
 // Images are decoded one batch at a time so memory stays bounded whatever the folder holds.
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { readRegularFileSync } from '../formats/byteSource';
 import { ModelLensError } from '../formats/errors';
 import { decodeImage, type RgbImage } from './imageDecode';
@@ -14,7 +15,46 @@ export const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
 export const MAX_PROBE_FILE_BYTES = 64 * 1024 * 1024;
 
 export const SYNTHETIC_WARNING =
-  'Probes are the built-in synthetic set; natural images (--images DIR) give paper-grade numbers.';
+  'Probes are the built-in synthetic set; natural images (the bundled photographs, or a folder of your own) give paper-grade numbers.';
+
+/** The `images` value that selects the synthetic set (CLI `--images synthetic`, setting value `synthetic`). */
+export const SYNTHETIC_PROBES = 'synthetic';
+
+/** Images the synthetic set draws when no limit is given. */
+export const DEFAULT_SYNTHETIC_COUNT = 64;
+
+/**
+ * The bundled photographs, `media/probes` at the package root: the first ancestor of this bundle's folder
+ * that holds it (dist/ in a build or VSIX, out/test/<dir>/ in tests). Undefined when it is missing.
+ */
+export function bundledProbeFolder(): string | undefined {
+  let dir = typeof __dirname === 'string' ? __dirname : resolve('.');
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'media', 'probes');
+    if (existsSync(join(candidate, 'LICENSES.md'))) return candidate;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return undefined;
+}
+
+/** The bundled photographs as a probe set; a typed error when the package lacks them. */
+export function bundledProbeSet(limit?: number): ProbeSet {
+  const folder = bundledProbeFolder();
+  if (folder === undefined) throw new ModelLensError('not-found', 'media/probes', 'the bundled probe images are missing from this installation; pass a folder of images (or `synthetic`)');
+  return { ...folderProbeSet(folder, limit), bundled: true };
+}
+
+/**
+ * The probe set `images` selects: absent = the bundled photographs, `synthetic` = the synthetic set
+ * (`limit` images, default 64, drawn at `syntheticSize`), anything else = that folder.
+ */
+export function selectProbeSet(images: string | undefined, limit: number | undefined, syntheticSize: [number, number]): ProbeSet {
+  if (images === undefined) return bundledProbeSet(limit);
+  if (images === SYNTHETIC_PROBES) return syntheticProbeSet(limit !== undefined && limit > 0 ? limit : DEFAULT_SYNTHETIC_COUNT, syntheticSize);
+  return folderProbeSet(images, limit);
+}
 
 /** How images become model input; recorded in the result. */
 export const RESIZE_DESCRIPTION =
@@ -33,6 +73,8 @@ export interface ProbeImage {
 export interface ProbeSet {
   source: 'folder' | 'synthetic';
   folder?: string;
+  /** The folder is the bundled photographs. */
+  bundled?: boolean;
   /** Images planned (folder: candidate files after --limit; some may be skipped when decoding). */
   planned: number;
   /** Stable identity of the probe images (cache key). */

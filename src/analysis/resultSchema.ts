@@ -8,6 +8,8 @@ export type DeviceName = 'auto' | 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml';
 
 export interface ProbeInfo {
   source: 'folder' | 'synthetic';
+  /** The folder is the bundled photographs (media/probes) that runs use by default. */
+  bundled?: boolean;
   count: number;
   batchSize: number;
   preprocess: {

@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { hasCheckpointExtension } from '../runtime/checkpointPaths';
 import type { DeviceName } from '../analysis/resultSchema';
+import { SYNTHETIC_PROBES } from '../analysis/probes';
 import { WORKER_PING, type WorkerPingParams, type WorkerPong } from '../protocol/workerProtocol';
 import { pickCheckpoint } from './checkpointPicker';
 import { createHeaderService } from './headerService';
@@ -69,9 +70,9 @@ function readSettings(): ModelLensSettings {
   const heads = c.get<number | null>('headsOverride', null);
   const int = (v: unknown, dflt: number, min: number): number => (typeof v === 'number' && Number.isInteger(v) && v >= min ? v : dflt);
   return {
-    probeImagesFolder: folder.length > 0 ? expandPath(folder, base) : undefined,
+    probeImagesFolder: folder.length === 0 ? undefined : folder === SYNTHETIC_PROBES ? SYNTHETIC_PROBES : expandPath(folder, base),
     probeCount: int(c.get('probeCount'), 64, 1),
-    batchSize: int(c.get('batchSize'), 16, 4),
+    batchSize: int(c.get('batchSize'), 16, 1),
     device: (DEVICES as readonly string[]).includes(device) ? (device as DeviceName) : 'auto',
     headsOverride: typeof heads === 'number' && Number.isInteger(heads) && heads > 0 ? heads : undefined,
     cacheSizeLimitMB: int(c.get('cacheSizeLimitMB'), 256, 0),
@@ -164,14 +165,15 @@ export function activate(context: vscode.ExtensionContext): void {
     const current = readSettings().probeImagesFolder;
     const pick = await vscode.window.showQuickPick(
       [
+        { label: '$(file-media) Use the bundled photographs', id: 'bundled', description: '64 natural images (the default)' },
         { label: '$(folder-opened) Choose a folder of images…', id: 'folder', description: 'PNG or JPEG; the first N in sorted order are used' },
-        { label: '$(beaker) Use the built-in synthetic probe set', id: 'synthetic', description: 'deterministic; natural images give paper-grade numbers' },
+        { label: '$(beaker) Use the built-in synthetic probe set', id: 'synthetic', description: 'deterministic test patterns; results carry a warning' },
       ],
-      { title: 'Model Lens: Probe Images', placeHolder: current ? `Now: ${current}` : 'Now: the built-in synthetic set' },
+      { title: 'Model Lens: Probe Images', placeHolder: current === undefined ? 'Now: the bundled photographs' : current === SYNTHETIC_PROBES ? 'Now: the built-in synthetic set' : `Now: ${current}` },
     );
     if (!pick) return;
-    if (pick.id === 'synthetic') {
-      await vscode.workspace.getConfiguration('modelLens').update('probeImagesFolder', '', configTarget());
+    if (pick.id !== 'folder') {
+      await vscode.workspace.getConfiguration('modelLens').update('probeImagesFolder', pick.id === 'synthetic' ? SYNTHETIC_PROBES : '', configTarget());
       return;
     }
     const folder = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, canSelectMany: false, title: 'Folder of probe images', openLabel: 'Use These Images' });

@@ -35,7 +35,7 @@ export interface WorkerService {
 
 /** Effective `modelLens.*` settings. Restricted-mode rules are applied by VS Code itself. */
 export interface ModelLensSettings {
-  /** Absolute folder, or undefined for the synthetic probe set. */
+  /** Absolute folder, `synthetic` for the synthetic set, or undefined for the bundled photographs. */
   probeImagesFolder: string | undefined;
   probeCount: number;
   batchSize: number;

@@ -37,7 +37,7 @@ export interface AnalysisRunParams {
   fileB?: string;
   /** Further checkpoints of an N-way comparison (after fileB); model A is the reference for cross-model CKA. */
   more?: string[];
-  /** Folder of PNG/JPEG probes; absent means the built-in synthetic set. */
+  /** Folder of PNG/JPEG probes; absent means the bundled photographs, `synthetic` the built-in synthetic set. */
   images?: string;
   /** At most this many probe images (synthetic: exactly this many; default 64). */
   limit?: number;
@@ -62,6 +62,7 @@ export interface AnalysisRunParams {
 export interface TimelineRunParams {
   /** One run folder, or checkpoint files (in any order; the job orders them). */
   inputs: string[];
+  /** As in AnalysisRunParams. */
   images?: string;
   limit?: number;
   batchSize: number;
@@ -184,7 +185,7 @@ export interface AttentionMapResult {
 
 /** Parameters of `attention/probes`. */
 export interface AttentionProbesParams {
-  /** Probe folder; absent means the synthetic set drawn at `inputSize`. */
+  /** Probe folder; absent means the bundled photographs, `synthetic` the synthetic set drawn at `inputSize`. */
   images?: string;
   limit?: number;
   inputSize: [number, number];

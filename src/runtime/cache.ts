@@ -7,7 +7,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'n
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileIdentity, type FileIdentity } from './headerCache';
-import { folderProbeSet } from '../analysis/probes';
+import { SYNTHETIC_PROBES, bundledProbeSet, folderProbeSet } from '../analysis/probes';
 import type { AnalysisResult } from '../analysis/resultSchema';
 import { isAnalysisResult } from '../protocol/analysisResultCheck';
 
@@ -64,9 +64,10 @@ function sha(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
-/** Identity of the probe set the params select (folder listing with sizes and mtimes, or the synthetic set). */
+/** Identity of the probe set the params select (folder listing with sizes and mtimes: the bundled one or the user's; or the synthetic set). */
 export function probeIdentity(params: CacheKeyInput): string {
-  if (params.images === undefined) return `synthetic\0${params.limit ?? 'default'}`;
+  if (params.images === SYNTHETIC_PROBES) return `synthetic\0${params.limit ?? 'default'}`;
+  if (params.images === undefined) return `bundled\0${bundledProbeSet(params.limit).hash}`;
   return `folder\0${folderProbeSet(params.images, params.limit).hash}`;
 }
 

@@ -6,7 +6,7 @@ import { AttentionAccumulator, attentionBlocks, type PerImageOutputs } from '../
 import { OUTPUT_CROSS_IMAGE, OUTPUT_DIST_IMAGE, OUTPUT_SPECIAL_IMAGE } from '../analysis/graph/reductions';
 import { ModelLensError } from '../formats/errors';
 import { CkaAccumulator, MIN_CKA_BATCH } from '../analysis/hsic';
-import { RESIZE_DESCRIPTION, SYNTHETIC_WARNING, folderProbeSet, syntheticProbeSet, type ProbeImage, type ProbeSet } from '../analysis/probes';
+import { RESIZE_DESCRIPTION, SYNTHETIC_WARNING, selectProbeSet, type ProbeImage, type ProbeSet } from '../analysis/probes';
 import { ANALYSIS_SCHEMA, type AnalysisResult, type CkaBlock } from '../analysis/resultSchema';
 import type { AnalysisRunParams } from '../protocol/workerProtocol';
 import type { DeviceOutcome } from './devices';
@@ -16,8 +16,7 @@ import type { PrepareFn, PreparedModel } from './preparedModel';
 
 export { abandonedRunsInFlight, type JobHooks } from './jobControl';
 
-/** Synthetic probes when the user gives no folder and no --limit. */
-export const DEFAULT_SYNTHETIC_COUNT = 64;
+export { DEFAULT_SYNTHETIC_COUNT } from '../analysis/probes';
 export const DEFAULT_BATCH = 16;
 
 export interface JobOptions {
@@ -51,9 +50,7 @@ export interface ProbePlan {
 export function planProbes(params: AnalysisRunParams, models: readonly PreparedModel[], warnings: string[]): ProbePlan {
   const first = models[0] as PreparedModel;
   let batchSize = Math.max(1, Math.floor(params.batchSize || DEFAULT_BATCH));
-  const probes = params.images !== undefined
-    ? folderProbeSet(params.images, params.limit)
-    : syntheticProbeSet(params.limit !== undefined && params.limit > 0 ? params.limit : DEFAULT_SYNTHETIC_COUNT, first.inputSize);
+  const probes = selectProbeSet(params.images, params.limit, first.inputSize);
   if (probes.source === 'synthetic') warnings.push(SYNTHETIC_WARNING);
   const sizes = (m: PreparedModel): string => m.inputSize.join('×');
   models.forEach((m, i) => {
@@ -98,6 +95,7 @@ export class JobAccumulator {
   done = 0;
   /** Images of a final batch too small for CKA. */
   ckaDropped = 0;
+  ckaDroppedBatches = 0;
 
   constructor(private readonly models: readonly PreparedModel[]) {
     this.attention = models.map(() => undefined);
@@ -112,7 +110,10 @@ export class JobAccumulator {
       const acc = (this.attention[m] ??= new AttentionAccumulator(model.layers, model.heads, model.patchTokens, model.ragged));
       acc.add(o.dist, o.kl, n, perImageOutputs(o));
     });
-    if (!this.cka.addBatch(outputs.map((o) => o.gram), n)) this.ckaDropped += n;
+    if (!this.cka.addBatch(outputs.map((o) => o.gram), n)) {
+      this.ckaDropped += n;
+      this.ckaDroppedBatches++;
+    }
     addTime(timing, 'reduceMs', t);
     this.done += n;
   }
@@ -177,7 +178,8 @@ async function runAllBatches(runs: readonly ModelRun[], plan: ProbePlan, acc: Jo
 export function batchWarnings(acc: JobAccumulator, skipped: readonly string[], models: readonly PreparedModel[]): string[] {
   const out: string[] = [];
   if (skipped.length) out.push(`${skipped.length} probe image(s) could not be read and were skipped: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', …' : ''}`);
-  if (acc.ckaDropped > 0) out.push(`The last batch had ${acc.ckaDropped} image(s), fewer than ${MIN_CKA_BATCH}; it is left out of CKA (unbiased HSIC needs n ≥ ${MIN_CKA_BATCH}).`);
+  if (acc.ckaDroppedBatches > 1) out.push(`CKA needs batches of at least ${MIN_CKA_BATCH} images (unbiased HSIC): ${acc.ckaDroppedBatches} batches (${acc.ckaDropped} images) were smaller and left out of CKA; use a batch size of ${MIN_CKA_BATCH} or more.`);
+  else if (acc.ckaDropped > 0) out.push(`The last batch had ${acc.ckaDropped} image(s), fewer than ${MIN_CKA_BATCH}; it is left out of CKA (unbiased HSIC needs n ≥ ${MIN_CKA_BATCH}).`);
   if (acc.cka.batches === 0) out.push(`CKA needs at least one batch of ${MIN_CKA_BATCH} or more images; CKA values are null.`);
   if (models.some((m) => m.heads < 2)) out.push('Head diversity needs at least 2 heads; it is 0 for single-head models.');
   return out;
@@ -191,6 +193,7 @@ export function finishResult(models: readonly PreparedModel[], plan: ProbePlan, 
     model: a.summary,
     probe: {
       source: plan.probes.source,
+      ...(plan.probes.bundled ? { bundled: true } : {}),
       count: acc.done,
       batchSize: plan.batchSize,
       preprocess: {

@@ -9,7 +9,7 @@ import { type AttentionLayout, headStats, patchToken, rollout, tokenRows } from 
 import { buildAttentionGraph } from '../analysis/graph/vitGraph';
 import { instrumentOnnxFile } from '../analysis/graph/instrument';
 import { decodeImage, type RgbImage } from '../analysis/imageDecode';
-import { IMAGENET_MEAN, IMAGENET_STD, MAX_PROBE_FILE_BYTES, folderProbeSet, preprocessInto, syntheticImage, syntheticProbeSet } from '../analysis/probes';
+import { IMAGENET_MEAN, IMAGENET_STD, MAX_PROBE_FILE_BYTES, SYNTHETIC_PROBES, preprocessInto, selectProbeSet, syntheticImage } from '../analysis/probes';
 import type { DeviceName } from '../analysis/resultSchema';
 import type { TensorInfo } from '../formats/checkpoint';
 import { ModelLensError } from '../formats/errors';
@@ -256,7 +256,7 @@ export class AttentionService {
   /** Thumbnails of the probe set, center-cropped squares. */
   probes(p: AttentionProbesParams): AttentionProbesResult {
     const thumb = Math.max(8, Math.min(256, Math.floor(p.thumb)));
-    const set = p.images !== undefined ? folderProbeSet(p.images, p.limit) : syntheticProbeSet(p.limit ?? 16, p.inputSize);
+    const set = selectProbeSet(p.images, p.images === SYNTHETIC_PROBES ? p.limit ?? 16 : p.limit, p.inputSize);
     const items: AttentionProbesResult['items'] = [];
     for (const batch of set.batches(1, () => undefined)) {
       for (const img of batch) {

@@ -1,6 +1,6 @@
 // Coverage-guided fuzzing of every reader (see fuzz/fuzzEngine.ts). Under `node --test` it is a
 // short deterministic smoke run (fixed seed and execution counts, about 60 s in all); run as
-// `npm run fuzz -- --minutes N [--target name] [--corpus dir]` it fuzzes each target for N minutes
+// `npm run fuzz -- --minutes N [--target a,b] [--corpus dir] [--seed s]` it fuzzes each target for N minutes
 // and prints executions, corpus growth and findings. Findings are written to
 // <tmp>/model-lens-fuzz-findings; each one fixed becomes a file of test/fixtures/bad/.
 import { test } from 'node:test';
@@ -60,7 +60,7 @@ if (isMainThread && process.argv.includes('--replay')) {
     const only = arg('target');
     const corpusRoot = arg('corpus') ?? join(tmpdir(), 'model-lens-fuzz-corpus');
     const seed = Number(arg('seed') ?? Date.now() % 2 ** 31);
-    const targets = TARGETS.filter((t) => only === undefined || t.name === only);
+    const targets = TARGETS.filter((t) => only === undefined || only.split(',').includes(t.name));
     let failed = false;
     for (const t of targets) {
       const r = await runTarget({
@@ -80,7 +80,7 @@ if (isMainThread && process.argv.includes('--replay')) {
 } else if (isMainThread) {
   for (const t of TARGETS) {
     test(`fuzz smoke: ${t.name} gives only typed errors or results, no hang, no runaway memory`, async (ctx) => {
-      const r = await runTarget({ target: t.name, seed: 20240917, maxExecs: SMOKE[t.name] ?? 1000, maxMs: SMOKE_MS, findingsDir: FINDINGS, hangMs: 20_000, slowMs: 5000, heapMb: 1024 });
+      const r = await runTarget({ target: t.name, seed: 20240917, maxExecs: SMOKE[t.name] ?? 1000, maxMs: SMOKE_MS, findingsDir: FINDINGS, heapMb: 1024 });
       ctx.diagnostic(describe(r));
       assert.ok(r.execs > 100, describe(r));
       assert.ok(r.blocks > 0, 'coverage feedback works');

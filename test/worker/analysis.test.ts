@@ -76,8 +76,8 @@ test('compare: both models see the same batches; own metrics and cross-model CKA
   cross.crossCka.forEach((row, i) => row.forEach((v, j) => closeAbs(res.compare!.crossCka[i]![j]!, v, 2e-3, `crossCKA[${i}][${j}]`)));
 });
 
-test('synthetic probes by default, with the warning; --limit sets the count', async () => {
-  const res = await runAnalysis({ file: join(fixtures, 'models/vit_tiny_patch8_32.pth'), limit: 9, batchSize: 4, device: 'auto' }, hooks(), prepareModel);
+test('synthetic probes when asked for, with the warning; --limit sets the count', async () => {
+  const res = await runAnalysis({ file: join(fixtures, 'models/vit_tiny_patch8_32.pth'), images: 'synthetic', limit: 9, batchSize: 4, device: 'auto' }, hooks(), prepareModel);
   assert.equal(res.probe.source, 'synthetic');
   assert.equal(res.probe.count, 9);
   assert.equal(res.cka.batches, 2);
@@ -86,6 +86,21 @@ test('synthetic probes by default, with the warning; --limit sets the count', as
   assert.equal(res.device.requested, 'auto');
   if (res.device.used === 'cpu') assert.match(res.device.fallbackReason ?? '', /\S/);
   for (const row of res.cka.matrix) for (const v of row) assert.ok(Number.isFinite(v));
+});
+
+test('the bundled photographs by default, without the synthetic warning', async () => {
+  const res = await runAnalysis({ file: join(fixtures, 'models/vit_tiny_patch8_32.pth'), limit: 8, batchSize: 4, device: 'cpu' }, hooks(), prepareModel);
+  assert.equal(res.probe.source, 'folder');
+  assert.equal(res.probe.bundled, true);
+  assert.equal(res.probe.count, 8);
+  assert.ok(!res.warnings.some((w) => /synthetic/.test(w)));
+});
+
+test('batches below 4 are left out of CKA with one note naming the batch size rule, not "the last batch"', async () => {
+  const res = await runAnalysis({ file: join(fixtures, 'models/vit_tiny_patch8_32.pth'), images: 'synthetic', limit: 6, batchSize: 2, device: 'cpu' }, hooks(), prepareModel);
+  assert.equal(res.cka.batches, 0);
+  assert.ok(res.warnings.some((w) => /CKA needs batches of at least 4 images.*3 batches \(6 images\)/.test(w)), res.warnings.join(' | '));
+  assert.ok(!res.warnings.some((w) => /The last batch/.test(w)));
 });
 
 test('not analyzable checkpoints are a clear typed error', async () => {

@@ -89,6 +89,8 @@ test('attention/probes: thumbnails of a probe folder and of the synthetic set', 
   assert.deepEqual(folder.items.map((i) => i.name), ['p00.png', 'p01.png', 'p02.png']);
   assert.deepEqual(folder.items[1]!.ref, { file: join(fixtures, 'probes', 'png32', 'p01.png') });
   assert.equal(Buffer.from(folder.items[0]!.rgb, 'base64').length, 16 * 16 * 3);
-  const synth = service.probes({ limit: 2, inputSize: [32, 32], thumb: 16 });
+  const synth = service.probes({ images: 'synthetic', limit: 2, inputSize: [32, 32], thumb: 16 });
+  const bundled = service.probes({ limit: 2, inputSize: [32, 32], thumb: 16 });
+  assert.deepEqual(bundled.items.map((i) => 'file' in i.ref), [true, true]);
   assert.deepEqual(synth.items.map((i) => i.ref), [{ synthetic: 0 }, { synthetic: 1 }]);
 });

@@ -18,7 +18,7 @@ test('job loop results equal the float64 JS metrics on the raw attention maps', 
   const count = 11;
   const batch = 4;
   const res = await runAnalysis(
-    { file: 'random', limit: count, batchSize: batch, device: 'cpu' },
+    { file: 'random', images: 'synthetic', limit: count, batchSize: batch, device: 'cpu' },
     { signal: new AbortController().signal, progress: () => undefined, log: () => undefined },
     () => prepareFromSpec('random', vit.summary, vit.spec, vit.weights),
   );

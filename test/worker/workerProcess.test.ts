@@ -48,7 +48,7 @@ test('worker: job, kill mid-job, cancel, then jobs on fresh workers', { timeout:
     const firstPid = client.pid;
 
     // Kill the worker in the middle of a long job: the pending request fails with a clear message.
-    const long = client.runAnalysis({ file: vit, limit: 100000, batchSize: 4, device: 'cpu', jobId: 'long' });
+    const long = client.runAnalysis({ file: vit, images: 'synthetic', limit: 100000, batchSize: 4, device: 'cpu', jobId: 'long' });
     await firstRunProgress(client, 'long');
     process.kill(client.pid as number, 'SIGKILL');
     await assert.rejects(long, (e: unknown) => (e as { code?: string }).code === 'peer-exited' && /exited unexpectedly \(signal SIGKILL\)/.test((e as Error).message));
@@ -56,7 +56,7 @@ test('worker: job, kill mid-job, cancel, then jobs on fresh workers', { timeout:
 
     // Next job starts a fresh worker; then cancel it mid-way: rejected with 'cancelled' within a second.
     const ac = new AbortController();
-    const cancelled = client.runAnalysis({ file: vit, limit: 100000, batchSize: 4, device: 'cpu', jobId: 'cancel-me' }, { signal: ac.signal });
+    const cancelled = client.runAnalysis({ file: vit, images: 'synthetic', limit: 100000, batchSize: 4, device: 'cpu', jobId: 'cancel-me' }, { signal: ac.signal });
     await firstRunProgress(client, 'cancel-me');
     assert.notEqual(client.pid, firstPid);
     const t0 = Date.now();
@@ -90,7 +90,7 @@ test('worker still running a cancelled native run is killed after the grace peri
   try {
     const ac = new AbortController();
     // Big batches: each native run takes long enough to be caught in flight right after the cancel.
-    const job = client.runAnalysis({ file: vit, limit: 1_000_000, batchSize: 4096, device: 'cpu', jobId: 'big' }, { signal: ac.signal });
+    const job = client.runAnalysis({ file: vit, images: 'synthetic', limit: 1_000_000, batchSize: 4096, device: 'cpu', jobId: 'big' }, { signal: ac.signal });
     await firstRunProgress(client, 'big');
     const pid = client.pid;
     ac.abort();
@@ -111,7 +111,7 @@ test('a job queued behind a cancelled one survives the kill: it reruns once on a
   const client = new WorkerClient({ workerPath, cancelGraceMs: 0, onExit: (r) => exits.push(r) });
   try {
     const ac = new AbortController();
-    const big = client.runAnalysis({ file: vit, limit: 1_000_000, batchSize: 4096, device: 'cpu', jobId: 'big' }, { signal: ac.signal });
+    const big = client.runAnalysis({ file: vit, images: 'synthetic', limit: 1_000_000, batchSize: 4096, device: 'cpu', jobId: 'big' }, { signal: ac.signal });
     await firstRunProgress(client, 'big');
     // Another panel's job, sent to the same worker while the big one runs, never cancelled.
     const other = client.runAnalysis({ file: vit, limit: 4, batchSize: 4, device: 'cpu', jobId: 'other' });
