@@ -2,7 +2,7 @@
 // layer×layer CKA heatmap with a colour scale (Fig. 4 style). Only the controllers used are registered.
 import type { Chart, ChartConfiguration, Plugin, TooltipItem } from 'chart.js' with { 'resolution-mode': 'import' };
 import type { MetricBlock, StageSummary } from '../src/protocol/analysisViewProtocol';
-import { headPoints, layerPoints, matrixCells, scaleColor, suggestedMax, viridis, type HeadPoint, type LayerPoint, type MatrixCell } from './analysisData';
+import { headPoints, layerPoints, matrixCells, scaleColor, suggestedMax, textOn, viridis, type HeadPoint, type LayerPoint, type MatrixCell } from './analysisData';
 import { matrixCols } from '../src/protocol/analysisExport';
 import { withAlpha, type ChartTheme } from './analysisTheme';
 
@@ -32,6 +32,8 @@ export interface MetricSeries {
   color: string;
   /** Hierarchical models: the stages, marked on the layer axis. */
   stages?: StageSummary[] | undefined;
+  /** Plain ViTs: distance of uniform attention over the model's own patch grid (the dashed reference). */
+  uniformDistance?: number | undefined;
 }
 
 /** Options of a per-head metric chart. */
@@ -64,6 +66,10 @@ export interface MatrixChartOptions {
   theme: ChartTheme;
   /** A click on a cell (1-based row and column). */
   onCell?: (row: number, col: number) => void;
+  /** Write each cell's value in the cell. */
+  showValues?: boolean;
+  /** 95% intervals per cell, shown on hover. */
+  ci?: Array<Array<[number, number]>> | undefined;
 }
 
 /** Chart.js click/hover handlers that report the clicked element's raw point; the cursor says it is clickable. */
@@ -156,6 +162,80 @@ export function uniformPoints(stages: readonly StageSummary[], xOffset = 0): Uni
     out.push({ x: st.firstLayer + st.layers + 0.5 + xOffset, y: st.uniformDistance, stage: i + 1 });
   });
   return out;
+}
+
+/** The flat uniform-attention reference of a plain ViT over every layer. */
+export function uniformLinePoints(layers: number, distance: number): Array<{ x: number; y: number; uniform: true }> {
+  return [{ x: 0.5, y: distance, uniform: true }, { x: layers + 0.5, y: distance, uniform: true }];
+}
+
+// Vertical 95% interval bars with caps on each layer mean (the bootstrap over probe images).
+function intervalPlugin(series: readonly MetricSeries[]): Plugin {
+  return {
+    id: 'mlIntervals',
+    afterDatasetsDraw(chart) {
+      const x = chart.scales['x'];
+      const y = chart.scales['y'];
+      if (!x || !y) return;
+      const { ctx } = chart;
+      ctx.save();
+      ctx.lineWidth = 1.5;
+      ctx.setLineDash([]);
+      series.forEach((s, i) => {
+        const ci = s.block.ci95?.perLayer;
+        if (!ci) return;
+        const off = seriesOffset(i, series.length);
+        ctx.strokeStyle = s.color;
+        ci.forEach(([lo, hi], l) => {
+          if (!Number.isFinite(lo) || !Number.isFinite(hi)) return;
+          const px = x.getPixelForValue(l + 1 + off);
+          const top = y.getPixelForValue(hi);
+          const bottom = y.getPixelForValue(lo);
+          ctx.beginPath();
+          ctx.moveTo(px, top);
+          ctx.lineTo(px, bottom);
+          ctx.moveTo(px - 5, top);
+          ctx.lineTo(px + 5, top);
+          ctx.moveTo(px - 5, bottom);
+          ctx.lineTo(px + 5, bottom);
+          ctx.stroke();
+        });
+      });
+      ctx.restore();
+    },
+  };
+}
+
+// Writes each heatmap cell's value in the cell, in black or white for contrast.
+function cellValuesPlugin(o: MatrixChartOptions): Plugin {
+  return {
+    id: 'mlCellValues',
+    afterDatasetsDraw(chart) {
+      const x = chart.scales['x'];
+      const y = chart.scales['y'];
+      if (!x || !y) return;
+      const rows = o.matrix.length;
+      const cols = matrixCols(o.matrix);
+      const cellW = Math.abs(x.getPixelForValue(2) - x.getPixelForValue(1));
+      const size = Math.max(7, Math.min(o.theme.fontSize, Math.floor(cellW / 3.2)));
+      if (cellW < 18) return;
+      const { ctx } = chart;
+      ctx.save();
+      ctx.font = `${size}px ${o.theme.fontFamily}`;
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < cols; c++) {
+          const v = o.matrix[r]?.[c];
+          if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+          const t = o.max > o.min ? Math.min(1, Math.max(0, (v - o.min) / (o.max - o.min))) : 0;
+          ctx.fillStyle = textOn(viridis(t));
+          ctx.fillText(v.toFixed(2), x.getPixelForValue(c + 1), y.getPixelForValue(r + 1));
+        }
+      }
+      ctx.restore();
+    },
+  };
 }
 
 const SCALE_BAR_SPACE = 78;
@@ -280,11 +360,12 @@ export function metricChartConfig(o: MetricChartOptions): ChartConfiguration {
       data: layerPoints(s.block, off),
       backgroundColor: s.color,
       borderColor: s.color,
-      borderWidth: o.meanStyle === 'line' ? 2.5 : 1.5,
+      borderWidth: o.meanStyle === 'line' ? 2.5 : 1.25,
       pointRadius: o.meanStyle === 'line' ? 4.5 : 8,
       pointHoverRadius: o.meanStyle === 'line' ? 7 : 10,
       pointStyle: o.meanStyle === 'line' ? 'rectRot' : 'circle',
-      showLine: o.meanStyle === 'line',
+      // Large dots (Fig. 3) joined by a thin line, so the trend over depth reads like the distance chart.
+      showLine: true,
       fill: false,
       tension: 0,
       order: 1,
@@ -292,6 +373,26 @@ export function metricChartConfig(o: MetricChartOptions): ChartConfiguration {
   });
   if (o.uniformReference) {
     o.series.forEach((s, i) => {
+      if (!s.stages?.length && s.uniformDistance !== undefined && Number.isFinite(s.uniformDistance)) {
+        const prefix = o.series.length > 1 ? `${s.short ?? s.label} · ` : '';
+        datasets.push({
+          type: 'line',
+          label: `${prefix}uniform attention`,
+          mlModel: s.label,
+          mlRole: 'uniform' as DatasetRole,
+          mlSeries: i,
+          data: uniformLinePoints(Math.max(s.block.perLayer.length, s.block.perHead.length), s.uniformDistance),
+          borderColor: withAlpha(s.color, 0.7),
+          backgroundColor: withAlpha(s.color, 0.7),
+          borderWidth: 1.5,
+          borderDash: [6, 4],
+          pointRadius: 0,
+          pointHoverRadius: 0,
+          pointHitRadius: 6,
+          fill: false,
+          order: 3,
+        });
+      }
       if (!s.stages?.length) return;
       const prefix = o.series.length > 1 ? `${s.short ?? s.label} · ` : '';
       datasets.push({
@@ -314,7 +415,12 @@ export function metricChartConfig(o: MetricChartOptions): ChartConfiguration {
     });
   }
   const stageSeries = o.series.find((s) => s.stages?.length);
-  const allY = o.series.flatMap((s) => [...s.block.perHead.flat(), ...s.block.perLayer, ...(o.uniformReference ? (s.stages ?? []).map((st) => st.uniformDistance) : [])]);
+  const allY = o.series.flatMap((s) => [
+    ...s.block.perHead.flat(),
+    ...s.block.perLayer,
+    ...(s.block.ci95?.perLayer.map((c) => c[1]) ?? []),
+    ...(o.uniformReference ? [...(s.stages ?? []).map((st) => st.uniformDistance), ...(s.uniformDistance !== undefined ? [s.uniformDistance] : [])] : []),
+  ]);
   const fmt = (v: number): string => `${v.toFixed(o.digits)} ${o.unit}`;
   return {
     type: 'scatter',
@@ -369,15 +475,21 @@ export function metricChartConfig(o: MetricChartOptions): ChartConfiguration {
               return o.series.length > 1 ? `${ds?.mlModel ?? ''} · ${ds?.label?.replace(/^[^·]*· /, '') ?? ''}` : (ds?.label ?? '');
             },
             label: (item: TooltipItem<'scatter'>) => {
-              const raw = item.raw as HeadPoint | LayerPoint | UniformPoint;
+              const raw = item.raw as HeadPoint | LayerPoint | UniformPoint | { y: number; uniform: true };
+              if ('uniform' in raw) return `Uniform attention over all patches of this model's grid: ${fmt(raw.y)}`;
               if ('stage' in raw) return `Stage ${raw.stage}: uniform attention over the window's allowed keys: ${fmt(raw.y ?? NaN)}`;
-              return 'head' in raw ? `Layer ${raw.layer}, head ${raw.head}: ${fmt(raw.y)}` : `Layer ${raw.layer} mean: ${fmt(raw.y)}`;
+              if ('head' in raw) {
+                const hc = o.series[(item.dataset as unknown as { mlSeries?: number }).mlSeries ?? 0]?.block.ci95?.perHead[raw.layer - 1]?.[raw.head - 1];
+                return `Layer ${raw.layer}, head ${raw.head}: ${fmt(raw.y)}${hc ? ` (95% CI ${hc[0].toFixed(o.digits)}–${hc[1].toFixed(o.digits)})` : ''}`;
+              }
+              const lc = o.series[(item.dataset as unknown as { mlSeries?: number }).mlSeries ?? 0]?.block.ci95?.perLayer[raw.layer - 1];
+              return `Layer ${raw.layer} mean: ${fmt(raw.y)}${lc ? ` (95% CI ${lc[0].toFixed(o.digits)}–${lc[1].toFixed(o.digits)})` : ''}`;
             },
           },
         } as never,
       },
     },
-    plugins: stageSeries?.stages ? [backgroundPlugin(theme), stagePlugin(stageSeries.stages, theme)] : [backgroundPlugin(theme)],
+    plugins: [backgroundPlugin(theme), ...(stageSeries?.stages ? [stagePlugin(stageSeries.stages, theme)] : []), intervalPlugin(o.series)],
   };
 }
 
@@ -425,13 +537,14 @@ export function matrixChartConfig(o: MatrixChartOptions): ChartConfiguration {
             title: () => o.title,
             label: (item: TooltipItem<'matrix'>) => {
               const c = item.raw as MatrixCell;
-              return `${o.yTitle} ${c.y} × ${o.xTitle} ${c.x}: ${o.valueLabel} = ${c.v.toFixed(4)}`;
+              const ci = o.ci?.[c.y - 1]?.[c.x - 1];
+              return `${o.yTitle} ${c.y} × ${o.xTitle} ${c.x}: ${o.valueLabel} = ${c.v.toFixed(4)}${ci ? ` (95% CI ${ci[0].toFixed(3)}–${ci[1].toFixed(3)})` : ''}`;
             },
           },
         } as never,
       },
     },
-    plugins: [backgroundPlugin(theme), colorScalePlugin(o)],
+    plugins: [backgroundPlugin(theme), colorScalePlugin(o), ...(o.showValues ? [cellValuesPlugin(o)] : [])],
   };
 }
 

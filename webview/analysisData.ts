@@ -284,3 +284,18 @@ export function ckaCellText(matrix: number[][], batches: number, ad: MetricBlock
   const layer = (l: number): string => `attention distance ${formatValue(ad.perLayer[l - 1], 1)} px, head diversity ${formatValue(hd.perLayer[l - 1], 3)} nats`;
   return `Layer ${row} × layer ${col}: CKA ${formatValue(v, 3)} over ${batches} batch${batches === 1 ? '' : 'es'}. Layer ${row}: ${layer(row)}. Layer ${col}: ${layer(col)}.`;
 }
+
+/**
+ * Average attention distance of uniform attention over a gh×gw grid of ph×pw-pixel patches: the mean
+ * distance between patch centres over all query/key pairs (self pairs included), computed exactly.
+ */
+export function uniformAttentionDistance(gh: number, gw: number, ph: number, pw: number): number {
+  // Σ over pairs depends only on the offset (dr, dc), which occurs (gh−|dr|)(gw−|dc|) times.
+  if (!(gh > 0 && gw > 0)) return NaN;
+  let sum = 0;
+  for (let dr = -(gh - 1); dr < gh; dr++) {
+    for (let dc = -(gw - 1); dc < gw; dc++) sum += (gh - Math.abs(dr)) * (gw - Math.abs(dc)) * Math.hypot(ph * dr, pw * dc);
+  }
+  const n = gh * gw;
+  return sum / (n * n);
+}

@@ -89,6 +89,7 @@ function startWebview(api: VsCodeApi): void {
       return res.saved && res.path ? `Saved ${res.path}` : '';
     },
     openAttention: (model, layer, head) => rpc.notify(M.openAttention, { model, layer, head }),
+    openMetricsDocs: () => rpc.notify(M.openMetricsDocs, {}),
   };
   const view = new AnalysisView(rootElement(), bridge);
   const persist = (): void => {

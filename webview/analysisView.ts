@@ -17,6 +17,7 @@ import {
   scaleColor,
   SYNTHETIC_VIEW_TEXT,
   textOn,
+  uniformAttentionDistance,
   viridis,
 } from './analysisData';
 import { baseName, ckaUnavailableText, compareLabels, hasCka, matrixCols, modelLabel } from '../src/protocol/analysisExport';
@@ -35,6 +36,8 @@ export interface ViewBridge {
   save(req: ExportRequest, result: AnalysisResult): Promise<string>;
   /** Opens the attention maps of model `model` (0 = A) at a 0-based layer and head (webview only). */
   openAttention?(model: number, layer: number, head: number): void;
+  /** Opens the metric definitions (docs/metrics.md shipped with the extension); absent in a standalone report. */
+  openMetricsDocs?(): void;
 }
 
 type Child = Node | string | null | undefined | false;
@@ -77,9 +80,11 @@ function tableTsv(table: HTMLTableElement): string {
     .join('\n');
 }
 
+type MetricKey = 'attentionDistance' | 'headDiversity' | 'specialMass' | 'attentionEntropy';
+
 interface MetricSpec {
   id: ChartId;
-  metric: 'attentionDistance' | 'headDiversity';
+  metric: MetricKey;
   title: string;
   yTitle: string;
   unit: string;
@@ -112,9 +117,36 @@ const METRICS: MetricSpec[] = [
     tableDigits: 3,
     meanStyle: 'dots',
     note:
-      "KL divergence of each head's attention distribution from the other heads of the same layer, averaged over query patches and probe images. Small dots: heads; large dots: layer mean. Low = the heads attend alike (diversity collapsed).",
+      "KL divergence of each head's attention distribution from the other heads of the same layer, averaged over query patches and probe images. Small dots: heads; large dots joined by a line: layer mean. Low = the heads attend alike (diversity collapsed).",
+  },
+  {
+    id: 'special-mass',
+    metric: 'specialMass',
+    title: 'Special-token mass',
+    yTitle: 'Share of attention on special tokens',
+    unit: '',
+    digits: 4,
+    tableDigits: 3,
+    meanStyle: 'line',
+    note:
+      'Share of a patch query\'s attention that goes to the special tokens (CLS, distillation, registers), averaged over query patches and probe images. A head with a large distance and a large mass is parked on CLS rather than looking far away. 0 for models without special tokens.',
+  },
+  {
+    id: 'attention-entropy',
+    metric: 'attentionEntropy',
+    title: 'Attention entropy',
+    yTitle: 'Entropy (nats)',
+    unit: 'nats',
+    digits: 3,
+    tableDigits: 3,
+    meanStyle: 'line',
+    note:
+      'Entropy of each head\'s attention over the patch keys (rows renormalised), averaged over query patches and probe images. log N for uniform attention; low = the head attends to few patches.',
   },
 ];
+
+/** Bars on the layer means and interval columns: what they are, in one line. */
+const INTERVAL_NOTE = 'Bars: 95% bootstrap intervals of the layer means over probe images (1000 resamples, fixed seed).';
 
 /** Renders an AnalysisViewState; re-renders fully on state or theme changes (charts are cheap to rebuild). */
 export class AnalysisView {
@@ -122,6 +154,9 @@ export class AnalysisView {
   private theme: ChartTheme;
   private readonly charts = new Map<ChartId, Chart>();
   private readonly openTables = new Set<string>();
+  /** CKA heatmap display choices (kept across re-renders). */
+  private ckaValues = false;
+  private ckaStretch = false;
   private statusEl: HTMLElement | undefined;
   private progressFill: HTMLElement | undefined;
   private progressLabel: HTMLElement | undefined;
@@ -280,14 +315,41 @@ export class AnalysisView {
     );
   }
 
-  private series(r: AnalysisResult, metric: 'attentionDistance' | 'headDiversity'): MetricSeries[] {
+  private series(r: AnalysisResult, metric: MetricKey): MetricSeries[] {
     const c = r.compare;
-    if (!c) return [{ label: modelLabel(r.model), block: r[metric], color: this.theme.series[0], stages: r.model.stages }];
+    const uniform = (m: ModelSummary): number | undefined => {
+      // Plain ViTs: uniform attention over the model's own patch grid (windowed models have per-stage references).
+      if (metric !== 'attentionDistance' || m.stages?.length || !m.imageSize || !m.patchSize) return undefined;
+      return uniformAttentionDistance(Math.floor(m.imageSize[0] / m.patchSize[0]), Math.floor(m.imageSize[1] / m.patchSize[1]), m.patchSize[0], m.patchSize[1]);
+    };
+    const a = r[metric];
+    if (!a) return [];
+    if (!c) return [{ label: modelLabel(r.model), block: a, color: this.theme.series[0], stages: r.model.stages, uniformDistance: uniform(r.model) }];
     const [la, lb] = compareLabels(r.model, c.model);
+    const b = c[metric];
     return [
-      { label: la, short: 'A', block: r[metric], color: this.theme.series[0], stages: r.model.stages },
-      { label: lb, short: 'B', block: c[metric], color: this.theme.series[1], stages: c.model.stages },
+      { label: la, short: 'A', block: a, color: this.theme.series[0], stages: r.model.stages, uniformDistance: uniform(r.model) },
+      ...(b ? [{ label: lb, short: 'B', block: b, color: this.theme.series[1], stages: c.model.stages, uniformDistance: uniform(c.model) }] : []),
     ];
+  }
+
+  /** The Run card's lines about the options and intervals, and the link to the definitions. */
+  private optionRows(r: AnalysisResult): [string, string][] {
+    const o = r.options;
+    const rows: [string, string][] = [];
+    rows.push(['Conventions', o ? `distance ${o.distanceConvention}, CKA tokens ${o.ckaTokens}` : 'distance renormalised, CKA tokens all (defaults)']);
+    if (r.attentionDistance.ci95) rows.push(['Intervals', `95% bootstrap over ${r.probe.count} probe images${r.cka.ci95 ? ` and over ${r.cka.batches} CKA batches` : ''}`]);
+    return rows;
+  }
+
+  private docsLink(): HTMLElement {
+    if (!this.bridge.openMetricsDocs) return el('p', { class: 'ml-note' }, 'Definitions and conventions: docs/metrics.md in the Model Lens repository.');
+    const a = el('a', { attrs: { href: '#', class: 'ml-docs-link', 'data-docs': 'metrics' } }, 'Metric definitions and conventions');
+    a.addEventListener('click', (e) => {
+      e.preventDefault();
+      this.bridge.openMetricsDocs?.();
+    });
+    return el('p', { class: 'ml-note' }, a);
   }
 
   private renderResult(r: AnalysisResult, pending: (() => void)[]): void {
@@ -297,8 +359,10 @@ export class AnalysisView {
     const cards = el('div', { class: 'ml-cards' });
     cards.append(this.modelCard(r.model, c ? `Model A: ${labels[0]}` : 'Model', c ? this.theme.series[0] : undefined));
     if (c) cards.append(this.modelCard(c.model, `Model B: ${labels[1]}`, this.theme.series[1]));
-    const runRows: [string, string | Node][] = [['Device', this.deviceValue(r)], ...probeRows(r), ['Time', `${formatMs(r.timing.totalMs)} total, ${formatMs(r.timing.inferenceMs)} inference`]];
-    cards.append(this.card('Run', runRows));
+    const runRows: [string, string | Node][] = [['Device', this.deviceValue(r)], ...probeRows(r), ...this.optionRows(r), ['Time', `${formatMs(r.timing.totalMs)} total, ${formatMs(r.timing.inferenceMs)} inference`]];
+    const run = this.card('Run', runRows);
+    run.append(this.docsLink());
+    cards.append(run);
     this.root.append(cards);
     // Warnings.
     const warnings = collectWarnings(r);
@@ -388,6 +452,8 @@ export class AnalysisView {
 
   private metricSection(r: AnalysisResult, spec: MetricSpec, pending: (() => void)[], parent: HTMLElement = this.root): void {
     const series = this.series(r, spec.metric);
+    if (series.length === 0) return;
+    const ci = series.some((s) => s.block.ci95);
     const aria = `${spec.title} per head and layer. ${series.map((s) => `${s.label}: layer means ${rangeText(s.block.perLayer, spec.tableDigits, spec.unit)}`).join('; ')}. The table view lists every value.`;
     const [wrap, canvas] = this.canvasFor(spec.id, aria);
     wrap.classList.add('ml-metric');
@@ -396,7 +462,7 @@ export class AnalysisView {
       'section',
       { class: 'ml-section', attrs: { id: spec.id } },
       this.sectionHead(spec.title, [this.tableToggle(spec.id, tables), this.csvButton(spec.metric), this.pngButton(spec.id)]),
-      el('p', { class: 'ml-note' }, spec.note),
+      el('p', { class: 'ml-note' }, spec.note, ci ? ` ${INTERVAL_NOTE}` : '', spec.metric === 'attentionDistance' && series.some((s) => s.uniformDistance !== undefined) ? ' Dashed: uniform attention over all patches of the model\'s grid.' : '', spec.metric === 'attentionDistance' && r.options?.distanceConvention === 'vit' ? ' Convention vit: rows not renormalised after dropping special tokens.' : ''),
       this.bridge.openAttention ? el('p', { class: 'ml-note ml-drill' }, "Click a head's dot to see its attention maps on the probe images.") : null,
       wrap,
       tables,
@@ -415,15 +481,18 @@ export class AnalysisView {
   private metricTable(s: MetricSeries, spec: MetricSpec, named: boolean): HTMLElement {
     const heads = s.block.perHead.reduce((m, row) => Math.max(m, row.length), 0);
     const layers = Math.max(s.block.perHead.length, s.block.perLayer.length);
+    const ci = s.block.ci95;
     const table = el('table', { class: 'ml-table' });
-    table.append(el('caption', {}, `${spec.title} (${spec.unit})${named ? ` — ${s.label}` : ''}: one row per layer; mean, then one column per head.`));
-    const head = el('tr', {}, el('th', { attrs: { scope: 'col' } }, 'Layer'), el('th', { attrs: { scope: 'col' } }, 'Mean'));
+    table.append(el('caption', {}, `${spec.title}${spec.unit ? ` (${spec.unit})` : ''}${named ? ` — ${s.label}` : ''}: one row per layer; mean${ci ? ', its 95% bootstrap interval' : ''}, then one column per head.`));
+    const head = el('tr', {}, el('th', { attrs: { scope: 'col' } }, 'Layer'), el('th', { attrs: { scope: 'col' } }, 'Mean'), ci ? el('th', { attrs: { scope: 'col' } }, '95% CI') : null);
     for (let h = 0; h < heads; h++) head.append(el('th', { attrs: { scope: 'col' } }, `H${h + 1}`));
     table.append(el('thead', {}, head));
     const body = el('tbody');
     for (let l = 0; l < layers; l++) {
       const stage = s.stages?.findIndex((st) => l >= st.firstLayer && l < st.firstLayer + st.layers) ?? -1;
       const tr = el('tr', {}, el('th', { attrs: { scope: 'row' } }, stage >= 0 ? `${l + 1} · stage ${stage + 1}` : String(l + 1)), el('td', { class: 'ml-mean' }, formatValue(s.block.perLayer[l], spec.tableDigits)));
+      const lci = ci?.perLayer[l];
+      if (ci) tr.append(el('td', { class: 'ml-ci' }, lci ? `${formatValue(lci[0], spec.tableDigits)}–${formatValue(lci[1], spec.tableDigits)}` : '—'));
       const row = s.block.perHead[l] ?? [];
       for (let h = 0; h < heads; h++) tr.append(el('td', {}, formatValue(row[h], spec.tableDigits)));
       body.append(tr);
@@ -458,15 +527,18 @@ export class AnalysisView {
     return el('div', {}, el('div', { class: 'ml-actions' }, button('Copy table', () => void this.copy(table), { title: 'Copy as tab-separated values' })), table);
   }
 
-  private heatmap(id: ChartId, title: string, heading: Node | string, matrix: number[][], xTitle: string, yTitle: string, pending: (() => void)[], sub?: string, detail?: (row: number, col: number) => string): HTMLElement {
+  private heatmap(id: ChartId, title: string, heading: Node | string, matrix: number[][], xTitle: string, yTitle: string, pending: (() => void)[], sub?: string, detail?: (row: number, col: number) => string, ci?: Array<Array<[number, number]>>): HTMLElement {
     const mean = offDiagonalMean(matrix);
     const cols = matrixCols(matrix);
-    const aria = `${title}: ${matrix.length}×${matrixCols(matrix)} heatmap on a fixed 0 to 1 colour scale${mean !== null && matrix.length === matrixCols(matrix) ? `, mean off-diagonal ${mean.toFixed(3)}` : ''}. The table view lists every value.`;
+    // Optional stretch for matrices near 1: the scale starts at the smallest value (rounded down to 0.05).
+    const finiteVals = matrix.flat().filter((v) => typeof v === 'number' && Number.isFinite(v));
+    const min = this.ckaStretch && finiteVals.length ? Math.min(0.95, Math.floor(Math.min(...finiteVals) * 20) / 20) : 0;
+    const aria = `${title}: ${matrix.length}×${matrixCols(matrix)} heatmap on a ${min > 0 ? `stretched ${min.toFixed(2)} to 1` : 'fixed 0 to 1'} colour scale${mean !== null && matrix.length === matrixCols(matrix) ? `, mean off-diagonal ${mean.toFixed(3)}` : ''}. The table view lists every value.`;
     const [wrap, canvas] = this.canvasFor(id, aria);
     const detailEl = detail ? el('p', { class: 'ml-heat-sub ml-cka-detail', attrs: { 'aria-live': 'polite', 'data-chart-detail': id } }, 'Click a cell for both layers\' values.') : null;
     const onCell = detail && detailEl ? (row: number, col: number): void => void (detailEl.textContent = detail(row, col)) : undefined;
     pending.push(() => {
-      this.charts.set(id, createChart(canvas, matrixChartConfig({ title, matrix, xTitle, yTitle, valueLabel: 'CKA', min: 0, max: 1, theme: this.theme, ...(onCell ? { onCell } : {}) })));
+      this.charts.set(id, createChart(canvas, matrixChartConfig({ title, matrix, xTitle, yTitle, valueLabel: 'CKA', min, max: 1, theme: this.theme, showValues: this.ckaValues, ci, ...(onCell ? { onCell } : {}) })));
     });
     // A wide cross-model matrix (e.g. 12 vs 24 layers) gets more room so its cells stay legible.
     const wide = cols > matrix.length * 1.3;
@@ -499,25 +571,39 @@ export class AnalysisView {
     if (c) headA.append(swatch(this.theme.series[0]));
     headA.append(`${c ? 'A: ' : ''}${labels[0]}`);
     const subOf = (m: number | null): string => `Mean off-diagonal CKA ${m !== null ? m.toFixed(3) : '—'}`;
-    grid.append(this.heatmap('cka', c ? `CKA, ${labels[0]}` : 'Layer-by-layer CKA', headA, r.cka.matrix, 'Layer', 'Layer', pending, subOf(meanA), (row, col) => ckaCellText(r.cka.matrix, r.cka.batches, r.attentionDistance, r.headDiversity, row, col)));
+    grid.append(this.heatmap('cka', c ? `CKA, ${labels[0]}` : 'Layer-by-layer CKA', headA, r.cka.matrix, 'Layer', 'Layer', pending, subOf(meanA), (row, col) => ckaCellText(r.cka.matrix, r.cka.batches, r.attentionDistance, r.headDiversity, row, col), r.cka.ci95?.matrix));
     const tables = el('div', { class: 'ml-table-wrap' }, this.matrixTable(r.cka.matrix, `CKA between layers${c ? ` — ${labels[0]}` : ''}: rows and columns are layers.`, 'Layer', 'Layer'));
     if (c) {
       const meanB = offDiagonalMean(c.cka.matrix);
       const headB = el('span', {}, swatch(this.theme.series[1]), `B: ${labels[1]}`);
-      grid.append(this.heatmap('cka-b', `CKA, ${labels[1]}`, headB, c.cka.matrix, 'Layer', 'Layer', pending, subOf(meanB), (row, col) => ckaCellText(c.cka.matrix, c.cka.batches, c.attentionDistance, c.headDiversity, row, col)));
+      grid.append(this.heatmap('cka-b', `CKA, ${labels[1]}`, headB, c.cka.matrix, 'Layer', 'Layer', pending, subOf(meanB), (row, col) => ckaCellText(c.cka.matrix, c.cka.batches, c.attentionDistance, c.headDiversity, row, col), c.cka.ci95?.matrix));
       tables.append(this.matrixTable(c.cka.matrix, `CKA between layers — ${labels[1]}: rows and columns are layers.`, 'Layer', 'Layer'));
     }
-    const note = `Linear CKA between the outputs of every pair of transformer blocks (all tokens), minibatch unbiased estimator over ${r.cka.batches} batch${r.cka.batches === 1 ? '' : 'es'}. 1 = same representation up to rotation and scale; fixed colour scale 0–1. High values everywhere = layers represent the input alike.`;
+    const tokens = { all: 'all tokens', patch: 'patch tokens', cls: 'class token', mean: 'mean of the patch tokens' }[r.options?.ckaTokens ?? 'all'];
+    const note = `Linear CKA between the outputs of every pair of transformer blocks (${tokens}), minibatch unbiased estimator over ${r.cka.batches} batch${r.cka.batches === 1 ? '' : 'es'}. 1 = same representation up to rotation and scale; colour scale ${this.ckaStretch ? 'stretched to the values shown' : 'fixed 0–1'}. High values everywhere = layers represent the input alike. Hover a cell for its value${r.cka.ci95 ? ' and its 95% bootstrap interval over batches' : ''}.`;
     this.root.append(
-      el('section', { class: 'ml-section', attrs: { id: 'cka' } }, this.sectionHead('Layer-by-layer representation similarity (CKA)', [this.tableToggle('cka', tables), this.csvButton('cka')]), el('p', { class: 'ml-note' }, note), grid, tables),
+      el('section', { class: 'ml-section', attrs: { id: 'cka' } }, this.sectionHead('Layer-by-layer representation similarity (CKA)', [this.ckaToggle('values'), this.ckaToggle('stretch'), this.tableToggle('cka', tables), this.csvButton('cka')]), el('p', { class: 'ml-note' }, note), grid, tables),
     );
+  }
+
+  /** The heatmaps' display switches: values written in the cells, colour scale stretched to the values. */
+  private ckaToggle(which: 'values' | 'stretch'): HTMLButtonElement {
+    const on = which === 'values' ? this.ckaValues : this.ckaStretch;
+    const b = button(which === 'values' ? (on ? 'Hide values' : 'Values in cells') : on ? 'Scale 0–1' : 'Stretch colours', () => {
+      if (which === 'values') this.ckaValues = !this.ckaValues;
+      else this.ckaStretch = !this.ckaStretch;
+      this.render();
+    }, { title: which === 'values' ? 'Write each CKA value in its cell' : 'Stretch the colour scale to the smallest value shown (for matrices near 1); the fixed 0–1 scale is the default' });
+    b.setAttribute('aria-pressed', String(on));
+    b.dataset['ckaToggle'] = which;
+    return b;
   }
 
   private crossSection(r: AnalysisResult, pending: (() => void)[]): void {
     const c = r.compare!;
     const [la, lb] = compareLabels(r.model, c.model);
     const head = el('span', {}, `${la} (rows) × ${lb} (columns)`);
-    const grid = el('div', { class: 'ml-heat-grid' }, this.heatmap('cross-cka', `Cross-model CKA, ${la} vs ${lb}`, head, c.crossCka, 'Layer of B', 'Layer of A', pending));
+    const grid = el('div', { class: 'ml-heat-grid' }, this.heatmap('cross-cka', `Cross-model CKA, ${la} vs ${lb}`, head, c.crossCka, 'Layer of B', 'Layer of A', pending, undefined, undefined, c.crossCkaCi95));
     const tables = el('div', { class: 'ml-table-wrap' }, this.matrixTable(c.crossCka, `CKA between layers of ${la} (rows) and ${lb} (columns).`, 'A', 'B'));
     this.root.append(
       el(

@@ -247,11 +247,12 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
       return;
     }
     const r = panel.result;
-    const metricNames: Record<CsvMetric, string> = { attentionDistance: 'Attention distance', headDiversity: 'Head diversity', cka: 'CKA (layer × layer)', crossCka: 'Cross-model CKA' };
+    const metricNames: Record<CsvMetric, string> = { attentionDistance: 'Attention distance', headDiversity: 'Head diversity', specialMass: 'Special-token mass', attentionEntropy: 'Attention entropy', cka: 'CKA (layer × layer)', crossCka: 'Cross-model CKA' };
     const ckaCharts: [ChartId, string][] = !hasCka(r.cka) ? [] : r.compare
       ? [['cka', 'CKA heatmap, model A'], ['cka-b', 'CKA heatmap, model B'], ['cross-cka', 'Cross-model CKA heatmap']]
       : [['cka', 'CKA heatmap']];
-    const charts: [ChartId, string][] = [['attention-distance', 'Attention distance chart'], ['head-diversity', 'Head diversity chart'], ...ckaCharts];
+    const extraCharts: [ChartId, string][] = [...(r.specialMass ? [['special-mass', 'Special-token mass chart'] as [ChartId, string]] : []), ...(r.attentionEntropy ? [['attention-entropy', 'Attention entropy chart'] as [ChartId, string]] : [])];
+    const charts: [ChartId, string][] = [['attention-distance', 'Attention distance chart'], ['head-diversity', 'Head diversity chart'], ...extraCharts, ...ckaCharts];
     type Item = vscode.QuickPickItem & { run: () => Promise<unknown> };
     const items: Item[] = [
       { label: '$(json) JSON', description: 'the full result, schema model-lens/analysis@1', run: () => panel!.saveExport({ format: 'json' }) },

@@ -17,7 +17,7 @@ import {
 } from '../protocol/analysisViewProtocol';
 
 /** Notifications a view may send (all carry empty params). */
-const VIEW_NOTES: ReadonlySet<string> = new Set([M.ready, M.cancel, M.rerun, M.showLog]);
+const VIEW_NOTES: ReadonlySet<string> = new Set([M.ready, M.cancel, M.rerun, M.showLog, M.openMetricsDocs]);
 
 /** A message from the view that passed validation. */
 export type ValidViewMessage =

@@ -215,6 +215,8 @@ export class AnalysisPanel {
     rpc.onNotification(M.cancel, () => this.actions.cancel(this.key));
     rpc.onNotification(M.rerun, () => this.actions.rerun(this.files, this.variants));
     rpc.onNotification(M.showLog, () => this.actions.showLog());
+    // The page ships inside the extension, so the link works offline and from an installed VSIX.
+    rpc.onNotification(M.openMetricsDocs, () => void vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.joinPath(this.extensionUri, 'docs', 'metrics.md')));
     rpc.onNotification(M.command, (params) => this.actions.command((params as { command: ViewCommand }).command, this));
     rpc.onNotification(M.openAttention, (params) => {
       const p = params as OpenAttentionParams;

@@ -83,6 +83,9 @@ export function runParams(files: readonly string[], s: ModelLensSettings, jobId:
   if (variants[0]) p.variant = variants[0];
   if (files[1] !== undefined && variants[1]) p.variantB = variants[1];
   if (s.probeImagesFolder !== undefined) p.images = s.probeImagesFolder;
+  // The defaults are left out, so results and cache keys of default runs stay as they were.
+  if (s.distanceConvention && s.distanceConvention !== 'renormalised') p.distanceConvention = s.distanceConvention;
+  if (s.ckaTokens && s.ckaTokens !== 'all') p.ckaTokens = s.ckaTokens;
   if (s.headsOverride !== undefined) {
     p.heads = s.headsOverride;
     if (files[1] !== undefined) p.headsB = s.headsOverride;

@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { hasCheckpointExtension } from '../runtime/checkpointPaths';
 import type { DeviceName } from '../analysis/resultSchema';
+import { CKA_TOKEN_MODES, DISTANCE_CONVENTIONS } from '../analysis/graph/reductions';
 import { SYNTHETIC_PROBES } from '../analysis/probes';
 import { WORKER_PING, type WorkerPingParams, type WorkerPong } from '../protocol/workerProtocol';
 import { pickCheckpoint } from './checkpointPicker';
@@ -62,6 +63,10 @@ function expandPath(p: string, base: string | undefined): string {
   return resolve(base, p);
 }
 
+function choice<T extends string>(v: unknown, choices: readonly T[]): T | undefined {
+  return typeof v === 'string' && (choices as readonly string[]).includes(v) ? (v as T) : undefined;
+}
+
 function readSettings(): ModelLensSettings {
   const c = vscode.workspace.getConfiguration('modelLens');
   const folder = c.get<string>('probeImagesFolder', '').trim();
@@ -76,6 +81,8 @@ function readSettings(): ModelLensSettings {
     device: (DEVICES as readonly string[]).includes(device) ? (device as DeviceName) : 'auto',
     headsOverride: typeof heads === 'number' && Number.isInteger(heads) && heads > 0 ? heads : undefined,
     cacheSizeLimitMB: int(c.get('cacheSizeLimitMB'), 256, 0),
+    distanceConvention: choice(c.get('distanceConvention'), DISTANCE_CONVENTIONS),
+    ckaTokens: choice(c.get('ckaTokens'), CKA_TOKEN_MODES),
   };
 }
 

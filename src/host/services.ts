@@ -3,7 +3,7 @@
 import type * as vscode from 'vscode';
 import type { Checkpoint } from '../formats/checkpoint';
 import type { ModelSummary, VitSpec } from '../model/modelTypes';
-import type { AnalysisResult, DeviceName } from '../analysis/resultSchema';
+import type { AnalysisResult, CkaTokens, DeviceName, DistanceConvention } from '../analysis/resultSchema';
 
 /** A checkpoint's header as the host caches it: reader output plus architecture recognition. */
 export interface InspectedCheckpoint {
@@ -42,6 +42,9 @@ export interface ModelLensSettings {
   device: DeviceName;
   headsOverride: number | undefined;
   cacheSizeLimitMB: number;
+  /** DESIGN.md items 7 and 10; absent means the default. */
+  distanceConvention?: DistanceConvention | undefined;
+  ckaTokens?: CkaTokens | undefined;
 }
 
 export interface HostServices {

@@ -44,13 +44,22 @@ function csvNum(v: unknown): string {
 
 function metricCsv(rows: { label: string; block: MetricBlock }[], unit: string): string {
   const heads = rows.reduce((m, r) => Math.max(m, ...r.block.perHead.map((h) => h.length), 0), 0);
+  // 95% bootstrap intervals go after the values (so the value columns keep their places): mean, then per head.
+  const ci = rows.some((r) => r.block.ci95);
   const header = ['model', 'layer', `mean_${unit}`, ...Array.from({ length: heads }, (_, h) => `head_${h + 1}_${unit}`)];
+  if (ci) header.push('mean_ci95_lo', 'mean_ci95_hi', ...Array.from({ length: heads }, (_, h) => [`head_${h + 1}_ci95_lo`, `head_${h + 1}_ci95_hi`]).flat());
   const lines = [header.join(',')];
   for (const { label, block } of rows) {
     const layers = Math.max(block.perLayer.length, block.perHead.length);
     for (let l = 0; l < layers; l++) {
       const ph = block.perHead[l] ?? [];
-      lines.push([csvField(label), String(l + 1), csvNum(block.perLayer[l]), ...Array.from({ length: heads }, (_, h) => csvNum(ph[h]))].join(','));
+      const cells = [csvField(label), String(l + 1), csvNum(block.perLayer[l]), ...Array.from({ length: heads }, (_, h) => csvNum(ph[h]))];
+      if (ci) {
+        const pl = block.ci95?.perLayer[l];
+        const pci = block.ci95?.perHead[l] ?? [];
+        cells.push(csvNum(pl?.[0]), csvNum(pl?.[1]), ...Array.from({ length: heads }, (_, h) => [csvNum(pci[h]?.[0]), csvNum(pci[h]?.[1])]).flat());
+      }
+      lines.push(cells.join(','));
     }
   }
   return lines.join('\r\n') + '\r\n';
@@ -83,7 +92,8 @@ export function ckaUnavailableText(r: AnalysisResult): string {
 /** Which CSV exports a result offers (crossCka only for comparisons; no CKA files when CKA is unavailable). */
 export function csvMetricsOf(r: AnalysisResult): CsvMetric[] {
   const cka: CsvMetric[] = hasCka(r.cka) ? (r.compare ? ['cka', 'crossCka'] : ['cka']) : [];
-  return ['attentionDistance', 'headDiversity', ...cka];
+  const extra: CsvMetric[] = (['specialMass', 'attentionEntropy'] as const).filter((m) => r[m] !== undefined);
+  return ['attentionDistance', 'headDiversity', ...extra, ...cka];
 }
 
 /**
@@ -99,6 +109,13 @@ export function toCsv(r: AnalysisResult, metric: CsvMetric): string {
       return metricCsv([{ label: la, block: r.attentionDistance }, ...(c ? [{ label: lb, block: c.attentionDistance }] : [])], 'px');
     case 'headDiversity':
       return metricCsv([{ label: la, block: r.headDiversity }, ...(c ? [{ label: lb, block: c.headDiversity }] : [])], 'nats');
+    case 'specialMass':
+    case 'attentionEntropy': {
+      const a = r[metric];
+      if (!a) throw new Error(`${metric} is not in this result`);
+      const b = c?.[metric];
+      return metricCsv([{ label: la, block: a }, ...(b ? [{ label: lb, block: b }] : [])], metric === 'specialMass' ? 'fraction' : 'nats');
+    }
     case 'cka':
       return matrixCsv([{ label: la, matrix: r.cka.matrix }, ...(c ? [{ label: lb, matrix: c.cka.matrix }] : [])], 'layer', 'layer');
     case 'crossCka':

@@ -26,6 +26,8 @@ export const ANALYSIS_VIEW_METHODS = {
   export: 'analysisView/export',
   /** host→view request: the PNG of one chart, for the Export Analysis command (params: {chart: ChartId} → {dataUrl}). */
   renderPng: 'analysisView/renderPng',
+  /** view→host note: open the metric definitions (docs/metrics.md shipped in the extension) in a preview (params: {}). */
+  openMetricsDocs: 'analysisView/openMetricsDocs',
   /** view→host note: a head's dot was clicked; open its attention maps (params: OpenAttentionParams). */
   openAttention: 'analysisView/openAttention',
 } as const;
@@ -45,17 +47,19 @@ export interface OpenAttentionParams {
 }
 
 /** Metric names that can be exported as CSV. */
-export type CsvMetric = 'attentionDistance' | 'headDiversity' | 'cka' | 'crossCka';
-export const CSV_METRICS: readonly CsvMetric[] = ['attentionDistance', 'headDiversity', 'cka', 'crossCka'];
+export type CsvMetric = 'attentionDistance' | 'headDiversity' | 'specialMass' | 'attentionEntropy' | 'cka' | 'crossCka';
+export const CSV_METRICS: readonly CsvMetric[] = ['attentionDistance', 'headDiversity', 'specialMass', 'attentionEntropy', 'cka', 'crossCka'];
 
 /** Chart ids, also used for PNG file names. */
 export type ChartId =
   | 'attention-distance'
   | 'head-diversity'
+  | 'special-mass'
+  | 'attention-entropy'
   | 'cka'
   | 'cka-b'
   | 'cross-cka';
-export const CHART_IDS: readonly ChartId[] = ['attention-distance', 'head-diversity', 'cka', 'cka-b', 'cross-cka'];
+export const CHART_IDS: readonly ChartId[] = ['attention-distance', 'head-diversity', 'special-mass', 'attention-entropy', 'cka', 'cka-b', 'cross-cka'];
 
 /** Where the job is; `idle` before the first request. */
 export type AnalysisPhase = 'running' | 'done' | 'error' | 'cancelled';

@@ -110,7 +110,8 @@ async function loadModel(p: AttentionMapParams, key: string): Promise<AttentionM
     };
   }
   const ckpt = await attachSidecarConfig(await openCheckpoint(file, p.variant !== undefined ? { variant: p.variant } : undefined));
-  const { summary, spec } = recognize(ckpt, p.heads !== undefined ? { headsOverride: p.heads } : undefined);
+  const { summary, spec, swinSpec } = recognize(ckpt, p.heads !== undefined ? { headsOverride: p.heads } : undefined);
+  if (swinSpec) throw new ModelLensError('not-analyzable', file, `attention maps of windowed models (${swinSpec.family}) are not available yet; the analysis view shows their attention distance, head diversity and CKA`);
   if (!spec) throw new ModelLensError('not-analyzable', file, summary.notAnalyzable ?? `not a recognized ViT (family ${summary.family})`);
   const byName = new Map<string, TensorInfo>(ckpt.tensors.map((t) => [t.name, t]));
   return modelFromSpec(key, file, spec, async (name) => {

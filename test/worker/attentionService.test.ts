@@ -1,6 +1,7 @@
 // Attention maps against the float64 PyTorch references of test/fixtures/attention/makeAttentionRefs.py:
 // CLS row, a query patch's row and rollout (every layer) for a timm ViT, a DeiT with two special tokens, a
-// HuggingFace ViT, a torch.onnx export and a ViT without class token (rollout = mean patch row); bad input.
+// HuggingFace ViT, a torch.onnx export, DINOv2 with 4 registers, and two models without class token (timm
+// global-pool ViT, SigLIP: rollout = mean patch row); bad input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -79,6 +80,7 @@ test('attention/map bad input: one clear ModelLensError each', async () => {
   await rejects({ ...base, layer: 0, kind: 'query' }, /query patch \(none\)/);
   await rejects({ ...base, image: { file: join(fixtures, 'probes', 'mixed', 'zz_corrupt.png') }, layer: 0, kind: 'cls' }, /zz_corrupt\.png/);
   await rejects({ ...base, image: { file: join(fixtures, 'probes', 'nope.png') }, layer: 0, kind: 'cls' }, /nope\.png: cannot read image/);
+  await rejects({ ...base, file: join(fixtures, 'swin', 'swin_timm_w4.safetensors'), layer: 0, kind: 'cls' }, /swin_timm_w4\.safetensors: attention maps of windowed models \(swin/);
   // The service is still usable after bad requests.
   const ok = await service.map({ ...base, layer: 0, kind: 'cls' });
   assert.equal(ok.kind, 'cls');
