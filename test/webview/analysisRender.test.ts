@@ -279,7 +279,7 @@ test('Swin compared with a ViT: ragged heads, stage marks and the per-stage unif
     checkMetric(dump['attention-distance']!, [r.attentionDistance, r.compare!.attentionDistance]);
     checkMetric(dump['head-diversity']!, [r.headDiversity, r.compare!.headDiversity]);
     checkMatrix(dump['cross-cka']!, r.compare!.crossCka);
-    const uniform = dump['attention-distance']!.datasets.filter((d) => d.role === 'uniform');
+    const uniform = dump['attention-distance']!.datasets.filter((d) => d.role === 'uniform' && /uniform in window/.test(d.label));
     assert.equal(uniform.length, 1, 'only the Swin has a windowed reference');
     assert.deepEqual(uniform[0]!.data.filter((p) => p.y !== null).map((p) => p.y), r.model.stages!.flatMap((s) => [s.uniformDistance, s.uniformDistance]));
     assert.equal(dump['head-diversity']!.datasets.filter((d) => d.role === 'uniform').length, 0);
