@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -171,4 +171,17 @@ test('progress: without a terminal, one line per phase on stderr', () => {
   assert.ok(lines.includes('running 4 images…'), r.err);
   assert.equal(new Set(lines).size, lines.length, 'each phase once');
   assert.doesNotMatch(r.err, /\r|\x1b\[/, 'no terminal control codes in a pipe');
+});
+
+test('npm run lens before a build says how to build, not MODULE_NOT_FOUND', () => {
+  const fresh = join(tmp, 'unbuilt');
+  mkdirSync(join(fresh, 'scripts'), { recursive: true });
+  copyFileSync(join(root, 'scripts', 'lens.mjs'), join(fresh, 'scripts', 'lens.mjs'));
+  const r = spawnSync(process.execPath, [join(fresh, 'scripts', 'lens.mjs'), '--help'], { encoding: 'utf8', env, timeout: 60_000 });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /not built yet .*npm run build/);
+  assert.doesNotMatch(r.stderr, /MODULE_NOT_FOUND|\n\s+at /);
+  const built = spawnSync(process.execPath, [join(root, 'scripts', 'lens.mjs'), '--version'], { encoding: 'utf8', env, timeout: 60_000 });
+  assert.equal(built.status, 0, built.stderr);
+  assert.match(built.stdout, /^model-lens \d+\.\d+\.\d+/);
 });

@@ -78,17 +78,17 @@ function journey(id: string, title: string, fn: () => Promise<void>): void {
 }
 
 /** Hovers `token` until the Model Lens hover shows; returns the hover's locator. */
-async function hoverOver(token: ReturnType<Page['locator']>): Promise<ReturnType<Page['locator']>> {
+async function hoverOver(token: ReturnType<Page['locator']>, timeoutMs = 60_000): Promise<ReturnType<Page['locator']>> {
   const hover = page.locator('.monaco-hover:visible', { hasText: 'Model Lens' }).first();
   await poll('the Model Lens hover', async () => {
     await page.mouse.move(5, 500);
     await sleep(200);
     const box = await token.boundingBox();
     if (!box) return undefined;
-    await page.mouse.move(box.x + Math.min(40, box.width / 2), box.y + box.height / 2, { steps: 4 });
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 4 });
     await hover.waitFor({ timeout: 4000 });
     return /MAE|ViT/i.test(await hover.innerText());
-  }, 60_000, 500);
+  }, timeoutMs, 500);
   await sleep(500);
   return hover;
 }
@@ -104,7 +104,8 @@ journey('fh-notebook', 'a notebook cell: the hover resolves the path next to the
   await resetWorkbench(page);
   await runCommand(page, 'Go to File...');
   await pickQuickItem(page, 'explore.ipynb');
-  const token = page.locator('.notebook-editor .monaco-editor .view-line span', { hasText: 'mae.pth' }).first();
+  // The token span itself (the line's outer span starts at "state"); its middle is inside the path.
+  const token = page.locator('.notebook-editor .monaco-editor .view-line span span', { hasText: 'mae.pth' }).last();
   await token.waitFor({ timeout: 60_000 });
   const hover = await hoverOver(token);
   const text = await hover.innerText();
@@ -114,6 +115,9 @@ journey('fh-notebook', 'a notebook cell: the hover resolves the path next to the
   await hover.locator('a', { hasText: /^Analyze$/ }).first().click();
   const f = await webviewFrame(page, /Average attention distance/, 120_000);
   await poll('the analysis result', async () => /Run/.test(await frameText(f)) && (await dlValue(f, 'Device')).length > 0, 60_000);
+  // Close the hover (it stays while the mouse rests on it) so the picture shows the two editors.
+  await page.mouse.move(5, 500);
+  await page.keyboard.press('Escape');
   await sleep(1000);
   await screenshot(page, 'fh-notebook-analysis');
   // The notebook stays open beside the analysis (two editor groups).
