@@ -14,6 +14,7 @@ import { openCheckpoint } from './formats/openCheckpoint';
 import { ANALYSIS_SCHEMA, INSPECT_SCHEMA, type AnalysisResult, type DeviceName, type MetricBlock } from './analysis/resultSchema';
 import { CKA_TOKEN_MODES, DISTANCE_CONVENTIONS } from './analysis/graph/reductions';
 import type { ModelSummary } from './model/modelTypes';
+import { headsSourceLabel } from './protocol/modelLabels';
 import type { AnalysisProgress, AnalysisRunParams, TimelineRunParams } from './protocol/workerProtocol';
 import { DEFAULT_BATCH, DEFAULT_SYNTHETIC_COUNT, runAnalysis } from './worker/analysisJob';
 import { prepareModel } from './worker/modelPrep';
@@ -51,6 +52,7 @@ function usage(): string {
     `  --batch B      images per batch and CKA minibatch (default ${DEFAULT_BATCH}; CKA needs >= 4)`,
     `  --device D     ${DEVICES.join('|')} (default auto: GPU providers first, CPU fallback)`,
     '  --heads H      number of attention heads when the checkpoint does not record it',
+    '  --heads-force  use --heads even where it contradicts the head count the checkpoint records',
     '  --variant V    weight set inside the file (e.g. model_ema)',
     '  --distance-convention C  renormalised (default: patch rows renormalised after dropping special',
     '                 tokens) | vit (raw patch block, as the ViT authors\' code); see docs/metrics.md',
@@ -70,9 +72,9 @@ function usage(): string {
 
 /** Options each command accepts (besides --help); anything else is a usage error naming the command. */
 const COMMAND_FLAGS: Record<string, readonly string[]> = {
-  inspect: ['json', 'heads', 'variant'],
-  analyze: ['images', 'limit', 'batch', 'device', 'heads', 'variant', 'distance-convention', 'cka-tokens', 'json', 'html', 'no-cache'],
-  compare: ['images', 'limit', 'batch', 'device', 'heads', 'heads-b', 'variant', 'variant-b', 'distance-convention', 'cka-tokens', 'json', 'html', 'no-cache'],
+  inspect: ['json', 'heads', 'heads-force', 'variant'],
+  analyze: ['images', 'limit', 'batch', 'device', 'heads', 'heads-force', 'variant', 'distance-convention', 'cka-tokens', 'json', 'html', 'no-cache'],
+  compare: ['images', 'limit', 'batch', 'device', 'heads', 'heads-b', 'heads-force', 'variant', 'variant-b', 'distance-convention', 'cka-tokens', 'json', 'html', 'no-cache'],
   timeline: ['images', 'limit', 'batch', 'device', 'json', 'html', 'no-cache'],
 };
 
@@ -113,7 +115,7 @@ interface Parsed {
 }
 
 const VALUE_FLAGS = new Set(['images', 'limit', 'batch', 'device', 'heads', 'heads-b', 'variant', 'variant-b', 'json', 'html', 'image', 'layer', 'head', 'query', 'png', 'opacity', 'distance-convention', 'cka-tokens']);
-const BOOL_FLAGS = new Set(['no-cache', 'help', 'version', 'cls', 'rollout']);
+const BOOL_FLAGS = new Set(['no-cache', 'help', 'version', 'cls', 'rollout', 'heads-force']);
 
 function parseArgs(argv: string[]): Parsed {
   const positional: string[] = [];
@@ -176,7 +178,7 @@ function human(n: number): string {
 function modelLine(m: ModelSummary): string {
   const parts: string[] = [m.family];
   if (m.stages?.length) parts.push(`${m.layers} layers in ${m.stages.length} stages (layers×heads ${m.stages.map((s) => `${s.layers}×${s.heads}`).join(', ')}; window ${m.stages.map((s) => s.window).join('/')})`);
-  else if (m.layers !== null) parts.push(`${m.layers} layers × ${m.heads ?? '?'} heads${m.headsSource === 'dim/64' ? ' (assumed dim/64)' : ''}`);
+  else if (m.layers !== null) parts.push(`${m.layers} layers × ${m.heads ?? '?'} heads (${headsSourceLabel(m.headsSource)}${typeof m.details?.['headsNote'] === 'string' ? `: ${m.details['headsNote']}` : ''})`);
   if (m.dim !== null) parts.push(`dim ${m.dim}`);
   if (m.patchSize) parts.push(`patch ${m.patchSize.join('×')}`);
   if (m.imageSize) parts.push(`${m.imageSize.join('×')} px`);
@@ -322,7 +324,7 @@ async function inspect(p: Parsed): Promise<void> {
   const variant = strFlag(p, 'variant');
   const heads = intFlag(p, 'heads', 1);
   const ckpt = await attachSidecarConfig(await openCheckpoint(file, variant !== undefined ? { variant } : undefined));
-  const { summary } = recognize(ckpt, heads !== undefined ? { headsOverride: heads } : undefined);
+  const { summary } = recognize(ckpt, heads !== undefined ? { headsOverride: heads, headsForce: p.flags.has('heads-force') } : undefined);
   const json = p.flags.get('json');
   if (json !== undefined) {
     const doc = {
@@ -370,6 +372,7 @@ async function analyze(p: Parsed, compare: boolean): Promise<void> {
   set('images', strFlag(p, 'images'));
   set('limit', intFlag(p, 'limit', 1));
   set('heads', intFlag(p, 'heads', 1));
+  if (p.flags.has('heads-force')) params.headsForce = true;
   set('variant', strFlag(p, 'variant'));
   set('distanceConvention', choiceFlag(p, 'distance-convention', DISTANCE_CONVENTIONS));
   set('ckaTokens', choiceFlag(p, 'cka-tokens', CKA_TOKEN_MODES));

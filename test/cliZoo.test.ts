@@ -75,3 +75,19 @@ test('DINOv2 registers count as special tokens and change the numbers (vs the sa
   const diff = Math.abs(ra.attentionDistance.perHead[1]![0]! - rb.attentionDistance.perHead[1]![0]!);
   assert.ok(diff > 1e-3 * Math.abs(rb.attentionDistance.perHead[1]![0]!), `registers changed nothing (${diff})`);
 });
+
+test('heads, honestly: inspect says where the count came from; a contradicting --heads needs --heads-force', () => {
+  const file = join(FIX, 'zoo', 'hf_clip', 'model.safetensors');
+  const run = (...args: string[]): { code: number | null; out: string; err: string } => {
+    const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env, timeout: 120_000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  assert.match(run('inspect', file).out, /2 layers × 4 heads \(from the config: vision_config\.num_attention_heads\)/);
+  const refused = run('analyze', file, '--heads', '2', '--limit', '4', '--batch', '4', '--no-cache');
+  assert.equal(refused.code, 2);
+  assert.match(refused.err, /override 2 contradicts the 4 heads .*--heads-force/);
+  const forced = run('analyze', file, '--heads', '2', '--heads-force', '--limit', '4', '--batch', '4', '--no-cache', '--json', '-');
+  assert.equal(forced.code, 0, forced.err);
+  const res = JSON.parse(forced.out) as Result;
+  assert.equal(res.model.heads, 2);
+});

@@ -61,7 +61,7 @@ await stage('bundle tests', async () => {
 // 4. run them, one file at a time, each with its own code-server and Chromium (start from an empty
 //    screenshot folder: pictures of an earlier run would mislead)
 rmSync(join(root, 'test-results', 'e2e'), { recursive: true, force: true });
-const order = ['packaging', 'extensionHost', 'journeys', 'attention', 'firstHour'];
+const order = ['packaging', 'extensionHost', 'journeys', 'attention', 'firstHour', 'timeline'];
 const files = order.filter((n) => only.length === 0 || only.includes(n)).map((n) => join(root, 'out', 'e2e', `${n}.e2e.js`)).filter((f) => existsSync(f));
 const env = { ...process.env, MODEL_LENS_E2E_CODE_SERVER: entry, MODEL_LENS_E2E_VSIX: vsix, MODEL_LENS_E2E_RUN_ID: runId };
 const t0 = Date.now();

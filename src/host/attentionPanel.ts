@@ -20,6 +20,7 @@ import {
   type AttentionMapParams, type AttentionMapResult, type AttentionProbesParams, type AttentionProbesResult,
 } from '../protocol/workerProtocol';
 import { webviewPage } from './webviewHtml';
+import { SYNTHETIC_PROBES } from '../analysis/probes';
 import { asAttentionRpc, validateAttentionMessage } from './attentionMessages';
 import { decodePngDataUrl } from './analysisMessages';
 import type { HostServices } from './services';
@@ -90,7 +91,7 @@ export class AttentionPanel {
       layer: this.target.layer ?? 0,
       head: this.target.head ?? null,
       kind: this.target.kind ?? 'cls',
-      probeSource: folder ? `images in ${basename(folder)}` : 'synthetic probe images (choose a folder with Model Lens: Choose Probe Images…)',
+      probeSource: folder === undefined ? 'bundled photographs' : folder === SYNTHETIC_PROBES ? 'synthetic probe images' : `images in ${basename(folder)}`,
     };
   }
 

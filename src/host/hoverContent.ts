@@ -3,6 +3,7 @@
 import { basename } from 'node:path';
 import type { ModelSummary } from '../model/modelTypes';
 import type { AnalysisResult } from '../analysis/resultSchema';
+import type { RunSummary } from '../runtime/timelineCache';
 import { hasCka } from '../protocol/analysisExport';
 import { familyLabel } from '../protocol/modelLabels';
 
@@ -149,6 +150,24 @@ export function analysisLines(r: AnalysisResult): string[] {
   return out;
 }
 
+/** The checkpoint's training run: means over layers per checkpoint, on the metrics' meaningful scales. */
+export function runLines(r: RunSummary, file: string): string[] {
+  const ad = r.checkpoints.map((c) => c.attentionDistance);
+  const hd = r.checkpoints.map((c) => c.headDiversity);
+  const ranges = metricRanges({ model: r.model, attentionDistance: { perLayer: ad }, headDiversity: { perLayer: hd } } as unknown as AnalysisResult);
+  const at = r.checkpoints.findIndex((c) => c.file === file);
+  const pos = (i: number): string => {
+    const c = r.checkpoints[i];
+    return c?.step !== undefined ? `step ${c.step}` : c?.epoch !== undefined ? `epoch ${c.epoch}` : `#${i + 1}`;
+  };
+  const out = [`Run ${basename(r.folder)}: ${r.checkpoints.length} checkpoints by ${r.orderedBy}${at >= 0 ? `, this one is ${pos(at)}` : ''}`];
+  if (ad.length) out.push(`Attention distance over the run ${sparkline(ad, ranges.distance)} ${fmt(ad[0]!)} → ${fmt(ad[ad.length - 1]!)} px (bars 0–${fmt(ranges.distance[1], 0)} px)`);
+  if (hd.length) out.push(`Head diversity over the run ${sparkline(hd, ranges.diversity)} ${fmt(hd[0]!, 2)} → ${fmt(hd[hd.length - 1]!, 2)} nats (bars 0–${fmt(ranges.diversity[1], 1)})`);
+  const cka = r.checkpoints.map((c) => c.ckaToFinal ?? Number.NaN);
+  if (cka.some(Number.isFinite)) out.push(`CKA to the final checkpoint ${sparkline(cka, [0, 1])} (bars 0–1)`);
+  return out;
+}
+
 export interface HoverParts {
   file: string;
   sizeBytes: number;
@@ -158,6 +177,8 @@ export interface HoverParts {
   weightsOnly?: string;
   error?: { problem: string; offset?: number };
   analysis?: AnalysisResult;
+  /** The analysed training run the checkpoint belongs to. */
+  run?: RunSummary;
   /** `command:` URIs, already encoded. */
   openCommand: string;
   analyzeCommand?: string;
@@ -173,6 +194,7 @@ export function hoverMarkdown(p: HoverParts): string {
     lines.push(`$(error) ${escapeMarkdown(`${p.error.problem}${p.error.offset !== undefined ? ` (byte ${p.error.offset})` : ''}`)}`);
   }
   if (p.analysis) for (const l of analysisLines(p.analysis)) lines.push(escapeMarkdown(l));
+  if (p.run) for (const l of runLines(p.run, p.file)) lines.push(escapeMarkdown(l));
   const links = [`[Open in Model Lens](${p.openCommand})`];
   if (p.analyzeCommand) links.push(`[${p.analysis ? 'Open analysis' : 'Analyze'}](${p.analyzeCommand})`);
   lines.push(links.join(' · '));

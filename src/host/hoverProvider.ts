@@ -6,7 +6,9 @@
 import * as vscode from 'vscode';
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { TimelineCache, type RunSummary } from '../runtime/timelineCache';
+import { ANALYSIS_CACHE_FOLDER } from './analysisLookup';
 import { pathAt, resolveCheckpointPath } from '../runtime/checkpointPaths';
 import { isModelLensError } from '../formats/errors';
 import { hoverMarkdown, type HoverParts } from './hoverContent';
@@ -71,6 +73,11 @@ export class CheckpointHoverProvider implements vscode.HoverProvider {
     return new vscode.Hover(ms, range);
   }
 
+  /** The analysed training run `file` belongs to (its folder's last timeline), if any. */
+  private async runOf(file: string): Promise<RunSummary | undefined> {
+    return new TimelineCache(join(this.services.context.globalStorageUri.fsPath, ANALYSIS_CACHE_FOLDER)).runOf(file);
+  }
+
   /** The hover text for an existing checkpoint file; exported through the class for the benchmark. */
   async markdownFor(file: string): Promise<string> {
     const uri = vscode.Uri.file(file);
@@ -92,6 +99,8 @@ export class CheckpointHoverProvider implements vscode.HoverProvider {
       if (!ic.summary.notAnalyzable) parts.analyzeCommand = commandUri('modelLens.analyze', [uri.toString()]);
       const analysis = await this.services.cachedAnalysis(file).catch(() => undefined);
       if (analysis) parts.analysis = analysis;
+      const run = await this.runOf(file).catch(() => undefined);
+      if (run) parts.run = run;
     } catch (e) {
       parts.error = isModelLensError(e)
         ? { problem: e.problem, ...(e.offset !== undefined ? { offset: e.offset } : {}) }

@@ -37,6 +37,17 @@ export interface HeadsResolution {
   invalid?: string;
 }
 
+/** A head count the checkpoint itself records (not a guess from a name or dim/64), if any. */
+function recordedHeads(ctx: LayoutContext, weightsHeads: number | undefined, familyHeads: FamilyHeads | undefined, prefer?: string): { heads: number; source: HeadsSource; where: string } | undefined {
+  if (familyHeads && (familyHeads.source === 'config' || familyHeads.source === 'checkpoint-args') && !/class default/.test(familyHeads.note ?? '')) {
+    return { heads: familyHeads.heads, source: familyHeads.source, where: familyHeads.note ?? familyHeads.source };
+  }
+  const c = familyHeads ? undefined : ctx.configHeads(prefer);
+  if (c) return { heads: c.heads, source: c.source, where: c.source === 'config' ? 'config' : 'checkpoint args / metadata' };
+  if (weightsHeads !== undefined) return { heads: weightsHeads, source: 'weights', where: 'relative position bias table' };
+  return undefined;
+}
+
 /**
  * Heads by precedence: override > config > checkpoint args/cfg > weights > model name > dim/64 > unknown.
  * A candidate that does not divide the embedding dim is skipped (and said so in details).
@@ -49,6 +60,13 @@ export function resolveHeads(ctx: LayoutContext, dim: number | null, weightsHead
     if (!isPositiveInt(o)) return { heads: null, source: 'override', invalid: `heads override ${String(o)} is not a positive integer` };
     if (!ok(o)) return { heads: o, source: 'override', invalid: `heads override ${o} does not divide the embedding dim ${String(dim)}` };
     if (weightsHeads !== undefined && weightsHeads !== o) details['headsInWeights'] = weightsHeads;
+    const rec = recordedHeads(ctx, weightsHeads, familyHeads, prefer);
+    if (rec && rec.heads !== o) {
+      details['headsRecorded'] = { heads: rec.heads, source: rec.source };
+      if (!ctx.opts.headsForce) {
+        return { heads: o, source: 'override', invalid: `the heads override ${o} contradicts the ${rec.heads} heads the checkpoint records (${rec.where}); confirm the override (--heads-force on the CLI) to analyse with ${o}` };
+      }
+    }
     return { heads: o, source: 'override' };
   }
   if (familyHeads) {

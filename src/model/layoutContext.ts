@@ -9,6 +9,8 @@ import type { HeadsSource } from './modelTypes';
 export interface RecognizeOptions {
   /** User's `--heads` / setting; wins over every other source. */
   headsOverride?: number;
+  /** The user confirmed an override that contradicts the head count the checkpoint records. */
+  headsForce?: boolean;
 }
 
 export function numel(t: TensorInfo): number {

@@ -18,6 +18,7 @@ export type ModelFamily =
   | 'hf-dinov2'
   | 'mocov3'
   | 'deit3'
+  | 'eva02'
   | 'swinv2'
   | 'onnx-graph'
   | 'unknown';

@@ -55,7 +55,8 @@ function tensorStats(tensors: readonly TensorInfo[]): TensorStats {
 
 function unknownDraft(ctx: LayoutContext): Draft {
   const d = emptyDraft('unknown');
-  d.notAnalyzable = 'architecture not recognized (not a ViT layout Model Lens knows)';
+  const known = LAYOUT_FAMILIES.filter((f) => f.reads === 'weights').map((f) => f.label).join(', ');
+  d.notAnalyzable = `architecture not recognized: not a layout Model Lens knows (${known}). To analyse another model, export it to ONNX with torch.onnx.export(model, x, "model.onnx", opset_version=17) with eager (not fused) attention, and open the .onnx file: Model Lens instruments its Softmax nodes`;
   if (ctx.opts.headsOverride !== undefined) d.headsSource = 'override';
   return d;
 }

@@ -9,6 +9,7 @@ import { clipFamily } from './families/clip';
 import { deit3Family } from './families/deit3';
 import { dinoFamily } from './families/dino';
 import { dinov2Family } from './families/dinov2';
+import { eva02Family } from './families/eva02';
 import { hfClipFamily } from './families/hfClip';
 import { hfDinov2Family } from './families/hfDinov2';
 import { hfSiglipFamily } from './families/hfSiglip';
@@ -31,6 +32,7 @@ export const LAYOUT_FAMILIES: readonly LayoutFamily[] = [
   torchvisionVitFamily,
   swinFamily,
   mocov3Family,
+  eva02Family,
   dinov2Family,
   deit3Family,
   simmimFamily,

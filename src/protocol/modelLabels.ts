@@ -19,6 +19,7 @@ const FAMILIES: Record<string, string> = {
   'hf-dinov2': 'DINOv2 ViT (Hugging Face)',
   mocov3: 'MoCo v3 ViT',
   deit3: 'DeiT III',
+  eva02: 'EVA-02',
   swinv2: 'Swin Transformer V2',
   'onnx-graph': 'ONNX graph',
   unknown: 'Unknown architecture',
@@ -35,4 +36,19 @@ const SHORT: Record<string, string> = {
 /** Display name of a model family ("short" for one-line summaries); unknown values pass through. */
 export function familyLabel(family: string, form: 'long' | 'short' = 'long'): string {
   return (form === 'short' ? SHORT[family] : undefined) ?? FAMILIES[family] ?? family;
+}
+
+const HEADS_SOURCES: Record<string, string> = {
+  override: 'set by the user',
+  config: 'from the config',
+  'checkpoint-args': 'from the checkpoint\'s args / metadata',
+  weights: 'read from the weights',
+  'model-name': 'from the model name',
+  'dim/64': 'assumed dim/64',
+  unknown: 'unknown',
+};
+
+/** Where a head count came from, in words ("from the config"); unknown values pass through. */
+export function headsSourceLabel(source: string): string {
+  return HEADS_SOURCES[source] ?? source;
 }

@@ -47,6 +47,8 @@ export interface AnalysisRunParams {
   /** Number of attention heads when the checkpoint does not say. */
   heads?: number;
   headsB?: number;
+  /** The user confirmed heads overrides that contradict a recorded head count. */
+  headsForce?: boolean;
   /** Weight set inside the file (e.g. "model_ema"). */
   variant?: string;
   variantB?: string;

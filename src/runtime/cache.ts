@@ -26,6 +26,7 @@ export interface CacheKeyInput {
   device: string;
   heads?: number | undefined;
   headsB?: number | undefined;
+  headsForce?: boolean | undefined;
   variant?: string | undefined;
   variantB?: string | undefined;
   distanceConvention?: string | undefined;
@@ -76,7 +77,7 @@ export async function cacheKey(params: CacheKeyInput): Promise<{ key: string; fi
   const files = [await fileIdentity(params.file)];
   if (params.fileB !== undefined) files.push(await fileIdentity(params.fileB));
   for (const f of params.more ?? []) files.push(await fileIdentity(f));
-  const opts = [params.batchSize, params.device, params.limit ?? '', params.heads ?? '', params.headsB ?? '', params.variant ?? '', params.variantB ?? '', params.distanceConvention ?? 'renormalised', params.ckaTokens ?? 'all'].join('\0');
+  const opts = [params.batchSize, params.device, params.limit ?? '', params.heads ?? '', params.headsB ?? '', params.variant ?? '', params.variantB ?? '', params.distanceConvention ?? 'renormalised', params.ckaTokens ?? 'all', ...(params.headsForce ? ['force'] : [])].join('\0');
   const key = [CACHE_VERSION, ...files.map((f) => `${f.path}\0${f.size}\0${f.mtimeMs}`), opts, probeIdentity(params)].join('\u0001');
   return { key, files };
 }

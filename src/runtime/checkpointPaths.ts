@@ -6,12 +6,13 @@ import { fileURLToPath } from 'node:url';
 /**
  * File endings Model Lens opens, lower case with the dot: single-file checkpoints, and the index files of
  * sharded Hugging Face checkpoints (model.safetensors.index.json, pytorch_model.bin.index.json), which
- * the readers open as one model. Other .json files are configs, not checkpoints.
+ * the readers open as one model. Other .json files are configs, not checkpoints. `.pth.tar` is the name
+ * MoCo, DeiT and many lab scripts give torch checkpoints; the readers go by the content, not the name.
  */
-export const CHECKPOINT_EXTENSIONS: readonly string[] = ['.safetensors', '.pth', '.pt', '.ckpt', '.bin', '.onnx', '.safetensors.index.json', '.bin.index.json'];
+export const CHECKPOINT_EXTENSIONS: readonly string[] = ['.safetensors', '.pth', '.pt', '.ckpt', '.bin', '.onnx', '.pth.tar', '.safetensors.index.json', '.bin.index.json'];
 
 /** Glob of checkpoint files (sharded indexes included) for workspace searches. */
-export const CHECKPOINT_GLOB = '**/*.{safetensors,pth,pt,ckpt,bin,onnx,safetensors.index.json,bin.index.json}';
+export const CHECKPOINT_GLOB = '**/*.{safetensors,pth,pt,ckpt,bin,onnx,pth.tar,safetensors.index.json,bin.index.json}';
 
 /** Longest string the hover considers a path; longer ones are prose, not paths. */
 const MAX_PATH_CHARS = 4096;

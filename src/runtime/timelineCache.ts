@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AnalysisResult } from '../analysis/resultSchema';
+import type { ModelSummary } from '../model/modelTypes';
+import { dirname, resolve } from 'node:path';
 import { isAnalysisResult } from '../protocol/analysisResultCheck';
 import { cacheKey, type CacheKeyInput } from './cache';
 
@@ -24,6 +26,16 @@ interface Stored {
   key: string;
   result: AnalysisResult;
   grams: Array<{ n: number; b64: string }>;
+}
+
+/** What the hover shows of an analysed run: one point per checkpoint, means over layers. */
+export interface RunSummary {
+  folder: string;
+  orderedBy: string;
+  savedAt: number;
+  /** The final checkpoint's model (the sparklines' scales come from its grid). */
+  model: ModelSummary;
+  checkpoints: Array<{ file: string; step?: number; epoch?: number; attentionDistance: number; headDiversity: number; ckaMeanOffDiagonal: number | null; ckaToFinal: number | null }>;
 }
 
 export class TimelineCache {
@@ -52,6 +64,33 @@ export class TimelineCache {
     } catch {
       return undefined;
     }
+  }
+
+  private runPath(folder: string): string {
+    return join(this.dir, 'timeline', `run-${createHash('sha256').update(resolve(folder)).digest('hex').slice(0, 32)}.json`);
+  }
+
+  async putRun(summary: RunSummary): Promise<void> {
+    await mkdir(join(this.dir, 'timeline'), { recursive: true });
+    const path = this.runPath(summary.folder);
+    await writeFile(`${path}.${process.pid}.tmp`, JSON.stringify(summary));
+    await rename(`${path}.${process.pid}.tmp`, path);
+  }
+
+  /** The last analysed run of `folder`, if any. */
+  async run(folder: string): Promise<RunSummary | undefined> {
+    try {
+      const s = JSON.parse(await readFile(this.runPath(folder), 'utf8')) as RunSummary;
+      return s && resolve(s.folder) === resolve(folder) && Array.isArray(s.checkpoints) ? s : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The run `file` belongs to: its folder's last analysed run, when that run lists the file. */
+  async runOf(file: string): Promise<RunSummary | undefined> {
+    const r = await this.run(dirname(file));
+    return r?.checkpoints.some((c) => resolve(c.file) === resolve(file)) ? r : undefined;
   }
 
   async put(params: CacheKeyInput, entry: TimelineEntry): Promise<void> {

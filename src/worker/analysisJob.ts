@@ -32,8 +32,9 @@ export function modelLetter(m: number): string {
 /** The models of `analysis/run`: `file`, then `fileB`, then `more` (an N-way comparison). */
 export function modelRequests(params: AnalysisRunParams): ModelRequest[] {
   const opts = { distanceConvention: params.distanceConvention, ckaTokens: params.ckaTokens };
-  const reqs: ModelRequest[] = [{ file: params.file, variant: params.variant, heads: params.heads, ...opts }];
-  if (params.fileB !== undefined) reqs.push({ file: params.fileB, variant: params.variantB, heads: params.headsB, ...opts });
+  const force = params.headsForce === true ? { headsForce: true } : {};
+  const reqs: ModelRequest[] = [{ file: params.file, variant: params.variant, heads: params.heads, ...opts, ...force }];
+  if (params.fileB !== undefined) reqs.push({ file: params.fileB, variant: params.variantB, heads: params.headsB, ...opts, ...force });
   for (const file of params.more ?? []) reqs.push({ file, ...opts });
   return reqs;
 }

@@ -58,6 +58,10 @@ export function parseRunParams(raw: unknown): AnalysisRunParams {
   set('limit', optInt(p['limit'], 'limit', 1));
   set('heads', optInt(p['heads'], 'heads', 1));
   set('headsB', optInt(p['headsB'], 'headsB', 1));
+  if (p['headsForce'] !== undefined && p['headsForce'] !== null) {
+    if (typeof p['headsForce'] !== 'boolean') bad('headsForce must be a boolean');
+    if (p['headsForce']) out.headsForce = true;
+  }
   set('variant', optStr(p['variant'], 'variant'));
   set('variantB', optStr(p['variantB'], 'variantB'));
   set('distanceConvention', optChoice(p['distanceConvention'], 'distanceConvention', DISTANCE_CONVENTIONS));

@@ -14,7 +14,7 @@ import { prepareFromSpec, type PrepareOptions, type PreparedModel } from './prep
 export async function prepareModel(file: string, opts: PrepareOptions, signal?: AbortSignal): Promise<PreparedModel> {
   if (extname(file).toLowerCase() === '.onnx') return prepareOnnxFile(file, opts);
   const ckpt = await attachSidecarConfig(await openCheckpoint(file, opts.variant !== undefined ? { variant: opts.variant } : undefined));
-  const { summary, spec, swinSpec } = recognize(ckpt, opts.heads !== undefined ? { headsOverride: opts.heads } : undefined);
+  const { summary, spec, swinSpec } = recognize(ckpt, opts.heads !== undefined ? { headsOverride: opts.heads, ...(opts.headsForce ? { headsForce: true } : {}) } : undefined);
   const family = spec?.family ?? swinSpec?.family;
   if (!family) {
     throw new ModelLensError('not-analyzable', file, summary.notAnalyzable ?? `not a recognized ViT (family ${summary.family})`);

@@ -30,6 +30,8 @@ export interface PreparedModel {
 export interface PrepareOptions {
   variant?: string | undefined;
   heads?: number | undefined;
+  /** Confirms a heads override that contradicts the checkpoint's recorded count. */
+  headsForce?: boolean | undefined;
   distanceConvention?: DistanceConvention | undefined;
   ckaTokens?: CkaTokens | undefined;
   /** Build the graph with its weights as inputs, so one session serves every checkpoint of the architecture. */

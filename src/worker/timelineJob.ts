@@ -11,7 +11,7 @@ import { TIMELINE_SCHEMA, ckaMatrixSummary, meanOf, type TimelineCheckpoint, typ
 import { ModelLensError } from '../formats/errors';
 import type { TimelineCheckpointNote, TimelineRunParams } from '../protocol/workerProtocol';
 import { listRun, type RunCheckpoint } from '../runtime/runOrder';
-import { TimelineCache, type GramBatch, type TimelineEntry } from '../runtime/timelineCache';
+import { TimelineCache, type GramBatch, type RunSummary, type TimelineEntry } from '../runtime/timelineCache';
 import { JobAccumulator, batchWarnings, finishResult, planProbes, runBatch, type ProbePlan } from './analysisJob';
 import { createSession, createSessionOn, type DeviceOutcome } from './devices';
 import { cancellable, checkAbort, collectGarbage, newTiming, peakRssMb, type JobHooks } from './jobControl';
@@ -196,7 +196,28 @@ export async function runTimeline(params: TimelineRunParams, hooks: JobHooks, pr
   } finally {
     await st.shared?.session.release().catch(() => undefined);
   }
-  return finishTimeline(listing, entries, skipped, st, t0);
+  const result = finishTimeline(listing, entries, skipped, st, t0);
+  if (cache && result.run.folder !== undefined) await cache.putRun(runSummary(result)).catch((e: unknown) => hooks.log('warn', `could not record the run for the hover: ${String(e)}`));
+  return result;
+}
+
+function runSummary(t: TimelineResult): RunSummary {
+  const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  return {
+    folder: t.run.folder as string,
+    orderedBy: t.run.orderedBy,
+    savedAt: Date.now(),
+    model: (t.checkpoints[t.checkpoints.length - 1] as TimelineCheckpoint).model,
+    checkpoints: t.checkpoints.map((c) => ({
+      file: c.file,
+      ...(c.step !== undefined ? { step: c.step } : {}),
+      ...(c.epoch !== undefined ? { epoch: c.epoch } : {}),
+      attentionDistance: mean(c.attentionDistance.perLayer),
+      headDiversity: mean(c.headDiversity.perLayer),
+      ckaMeanOffDiagonal: c.ckaSummary.meanOffDiagonal,
+      ckaToFinal: c.ckaSummary.toFinalMean,
+    })),
+  };
 }
 
 function finishTimeline(listing: Awaited<ReturnType<typeof listRun>>, entries: ReadonlyArray<{ c: RunCheckpoint; entry: TimelineEntry; cached: boolean }>, skipped: TimelineResult['skipped'], st: TimelineState, t0: number): TimelineResult {

@@ -51,6 +51,10 @@ test('only checkpoint extensions qualify, so ordinary text costs no file system 
   assert.equal(pathAt('abc', 99), undefined);
   assert.ok(hasCheckpointExtension('A/B/MODEL.PTH'));
   assert.ok(!hasCheckpointExtension('model.pth.tmp'));
+  // MoCo / DeiT style names: the readers then go by the content
+  assert.equal(at(`torch.load("runs/checkpoint_0299.pth.tar")`, 'runs'), 'runs/checkpoint_0299.pth.tar');
+  assert.ok(hasCheckpointExtension('a/MODEL_BEST.PTH.TAR'));
+  assert.ok(!hasCheckpointExtension('data.tar'));
 });
 
 test('sharded checkpoints: the index files name a model; other JSON does not', () => {
@@ -68,7 +72,7 @@ test('workspace glob lists the sharded index files too', () => {
     return new RegExp(`\\.(?:${m[1]!.split(',').map((x) => x.replace(/\./g, '\\.')).join('|')})$`);
   };
   const re = globRe(CHECKPOINT_GLOB);
-  for (const f of ['a.pth', 'b.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin.index.json', 'm.onnx']) assert.match(f, re);
+  for (const f of ['a.pth', 'b.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin.index.json', 'm.onnx', 'checkpoint.pth.tar']) assert.match(f, re);
   for (const f of ['config.json', 'a.pth.txt']) assert.doesNotMatch(f, re);
 });
 

@@ -99,10 +99,10 @@ test('custom editors: default for five extensions, option for .bin', () => {
   assert.ok(c.customEditors.some((e) => e.viewType === 'modelLens.inspector'));
 });
 
-/** The regex of a `resourceExtname =~ /.../flags` clause. */
+/** The regex of a `resourceFilename =~ /.../flags` clause. */
 function extRegex(when: string): RegExp {
-  const m = /resourceExtname =~ \/(.+?)\/(\w*)/.exec(when);
-  assert.ok(m, `no resourceExtname regex in: ${when}`);
+  const m = /resourceFilename =~ \/(.+?)\/(\w*)/.exec(when);
+  assert.ok(m, `no resourceFilename regex in: ${when}`);
   return new RegExp(m[1]!.replace(/\\\\/g, '\\'), m[2]);
 }
 
@@ -123,11 +123,11 @@ test('explorer menu: checkpoint commands on the six extensions only; compare sel
     const when = byCmd.get(id);
     assert.ok(when, `${id} missing from the explorer menu`);
     const re = extRegex(when);
-    for (const x of CHECKPOINT_EXTS) {
-      assert.ok(re.test(x), `${id} does not match ${x}`);
-      assert.ok(re.test(x.toUpperCase()), `${id} does not match ${x.toUpperCase()}`);
+    for (const x of [...CHECKPOINT_EXTS, '.pth.tar']) {
+      assert.ok(re.test(`model${x}`), `${id} does not match model${x}`);
+      assert.ok(re.test(`MODEL${x.toUpperCase()}`), `${id} does not match MODEL${x.toUpperCase()}`);
     }
-    for (const x of ['.json', '.py', '.pthx', '.onnx.data', '.txt', '']) assert.ok(!re.test(x), `${id} matches ${x}`);
+    for (const x of ['.json', '.py', '.pthx', '.onnx.data', '.txt', '.tar', '']) assert.ok(!re.test(`model${x}`), `${id} matches model${x}`);
     assert.match(when, /!explorerResourceIsFolder/);
   }
   assert.match(byCmd.get('modelLens.compareSelected')!, /(^|&& )listMultiSelection/);

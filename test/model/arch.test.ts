@@ -59,13 +59,20 @@ test('heads: override wins, must divide dim; dim/64; unknown', () => {
   const c = recognize(noHeads, { headsOverride: 3 });
   assert.equal(c.spec, undefined);
   assert.match(c.summary.notAnalyzable ?? '', /does not divide/);
-  // override also beats config and weights
-  const beit = recognize(ckptOf('models/beit_p8_32.pth'), { headsOverride: 2 });
+  // an override that contradicts a recorded count (weights, config) is refused unless the user confirms it
+  const beitRefused = recognize(ckptOf('models/beit_p8_32.pth'), { headsOverride: 2 });
+  assert.equal(beitRefused.spec, undefined);
+  assert.match(beitRefused.summary.notAnalyzable ?? '', /override 2 contradicts the 4 heads .*--heads-force/);
+  const beit = recognize(ckptOf('models/beit_p8_32.pth'), { headsOverride: 2, headsForce: true });
   assert.equal(beit.summary.heads, 2);
   assert.equal(beit.summary.headsSource, 'override');
   assert.equal(beit.summary.details?.['headsInWeights'], 4);
-  const hf = recognize(ckptOf('models/hf_vit_p14/model.safetensors'), { headsOverride: 8 });
-  assert.equal(hf.spec?.heads, 8);
+  assert.equal(recognize(ckptOf('models/beit_p8_32.pth'), { headsOverride: 4 }).spec?.heads, 4, 'an override that agrees needs no confirmation');
+  const hfCkpt = ckptOf('models/hf_vit_p14/model.safetensors', { config: { num_attention_heads: 4 } });
+  assert.equal(recognize(hfCkpt, { headsOverride: 8 }).spec, undefined);
+  assert.equal(recognize(hfCkpt, { headsOverride: 8, headsForce: true }).spec?.heads, 8);
+  // a guess (dim/64, model name) is not a recorded count: overriding it needs no confirmation
+  assert.equal(recognize(ckptOf('models/torchvision_vit_d128.pth'), { headsOverride: 4 }).spec?.heads, 4);
   // the torchvision fixture has no name and no config: dim 128 → 2 heads by convention
   const tv = recognize(ckptOf('models/torchvision_vit_d128.pth'));
   assert.equal(tv.summary.headsSource, 'dim/64');

@@ -126,3 +126,14 @@ test('MoCo v3: heads from the arch the checkpoint names (vit_small: 12), an over
   const noArch = recognize({ ...ckpt, extras: ckpt.extras.filter((x) => x.key !== 'arch') });
   assert.notEqual(noArch.summary.headsSource, 'checkpoint-args');
 });
+
+test('EVA-02 is named and refused with what is missing; an unknown layout lists the known families and the ONNX way out', () => {
+  const base = ckptOf('models/vit_tiny_patch8_32.pth');
+  const eva = recognize({ ...base, tensors: [...base.tensors, fake('blocks.0.attn.q_proj.weight', [48, 48]), fake('blocks.0.mlp.fc1_g.weight', [96, 48])] });
+  assert.equal(eva.summary.family, 'eva02');
+  assert.equal(eva.spec, undefined);
+  assert.match(eva.summary.notAnalyzable ?? '', /RoPE.*SwiGLU.*sub-LayerNorm/);
+  const cnn = recognize(ckptOf('models/tiny_cnn.pth'));
+  assert.equal(cnn.summary.family, 'unknown');
+  for (const re of [/DINOv2/, /CLIP/, /MoCo v3/, /torch\.onnx\.export\(.*opset_version=17/, /eager/]) assert.match(cnn.summary.notAnalyzable ?? '', re);
+});

@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { runAnalysis } from '../../src/worker/analysisJob';
 import { prepareModel } from '../../src/worker/modelPrep';
 import { runTimeline } from '../../src/worker/timelineJob';
+import { TimelineCache } from '../../src/runtime/timelineCache';
 import type { PrepareFn } from '../../src/worker/preparedModel';
 import type { TimelineRunParams } from '../../src/protocol/workerProtocol';
 
@@ -81,6 +82,8 @@ test('the per-checkpoint cache: a reopened run is read back whole; a cancelled r
   const reopened = await runTimeline(params(cacheDir), hooks(), counting);
   assert.equal(prepared, 0);
   assert.deepEqual(reopened.checkpoints.map((c) => c.cached), [true, true, true, true]);
+  const summary = await new TimelineCache(cacheDir).runOf(join(run, 'epoch_2.pth'));
+  assert.deepEqual(summary?.checkpoints.map((c) => c.step), [50, 100, 150, 500], 'the run is recorded for the hover');
   reopened.checkpoints.forEach((c, i) => {
     close(c.attentionDistance.perLayer, resumed.checkpoints[i]!.attentionDistance.perLayer, 0, 'cached AD');
     close(c.ckaSummary.toFinal as number[], resumed.checkpoints[i]!.ckaSummary.toFinal as number[], 1e-12, 'cached CKA to final');
