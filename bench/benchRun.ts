@@ -43,7 +43,9 @@ async function main(): Promise<void> {
   const vit = swin ? undefined : randomVit();
   const result = swin
     ? await runAnalysis({ file: 'random-swin-t', limit: probes, batchSize: batch, device: 'cpu' }, hooks, () => prepareFromSwinSpec('random-swin-t', swin.summary, swin.spec, swin.weights))
-    : await runAnalysis({ file: 'random-vit-b16', limit: probes, batchSize: batch, device: 'cpu' }, hooks, () => prepareFromSpec('random-vit-b16', vit!.summary, vit!.spec, vit!.weights));
+    : await runAnalysis({ file: 'random-vit-b16', limit: probes, batchSize: batch, device: 'cpu' }, hooks, () =>
+      // `--no-per-image`: the graph without per-image outputs, hence no special mass, entropy or intervals.
+      prepareFromSpec('random-vit-b16', vit!.summary, vit!.spec, vit!.weights, process.argv.includes('--no-per-image') ? { perImage: false } : {}));
   const flops = (swin ? swinFlopsPerImage(swin.spec) : vitFlopsPerImage(vit!.spec)) * result.probe.count;
   process.stdout.write(JSON.stringify({
     images: result.probe.count,
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
     // CPU seconds of the whole process: steadier than wall time on a shared machine.
     cpuS: cpuSeconds(),
     adLayer0: result.attentionDistance.perLayer[0],
+    intervals: result.attentionDistance.ci95 !== undefined,
     ckaBatches: result.cka.batches,
   }) + '\n');
 }

@@ -8,6 +8,7 @@
 // Options: --runs N (3) --probes N (32) --batch B (16) --no-torch --torch-threads N (default: cores) --no-swin
 //          --no-install (never apt-get) --profile (also print onnxruntime's per-operator profile of one batch)
 // Then the attention view's latencies on the same model (bench/attentionRun.ts); --attention runs only those.
+// --per-image: only the cost of the per-image outputs and intervals (with vs without, alternating).
 import { build } from 'esbuild';
 import { spawn, spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
@@ -53,6 +54,31 @@ function timed(cmd, args, env) {
       resolve({ wallS, ...JSON.parse(line) });
     });
   });
+}
+
+// `--per-image`: the cost of the per-image outputs and bootstrap intervals: ViT-B/16 with them and without
+// them (the graph as it was before), alternating in this one run so machine load hits both alike.
+if (argv.includes('--per-image')) {
+  const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  const withPi = [];
+  const without = [];
+  console.log(`ViT-B/16, ${probes} synthetic probes, batch ${batch}, CPU (${cores} cores): per-image outputs + intervals vs without, ${runs} run(s) each, alternating`);
+  console.log(`load average at start: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  for (let i = 0; i < runs; i++) {
+    for (const [list, extra, name] of [[without, ['--no-per-image'], 'without'], [withPi, [], 'with   ']]) {
+      const r = await timed(process.execPath, ['--expose-gc', 'out/bench/benchRun.js', '--probes', String(probes), '--batch', String(batch), ...extra], workerEnv);
+      list.push(r);
+      console.log(`  ${name} run ${i + 1}: ${r.wallS.toFixed(1)} s wall, ${r.cpuS.toFixed(1)} s CPU, inference ${(r.timing.inferenceMs / 1000).toFixed(1)} s, reduce ${(r.timing.reduceMs / 1000).toFixed(3)} s, intervals ${r.intervals}`);
+    }
+  }
+  const w = median(withPi.map((r) => r.wallS));
+  const wo = median(without.map((r) => r.wallS));
+  const c = median(withPi.map((r) => r.cpuS));
+  const co = median(without.map((r) => r.cpuS));
+  console.log(`median wall: with ${w.toFixed(1)} s, without ${wo.toFixed(1)} s, ratio ${(w / wo).toFixed(3)} (target ≤ 1.10)`);
+  console.log(`median CPU:  with ${c.toFixed(1)} s, without ${co.toFixed(1)} s, ratio ${(c / co).toFixed(3)}`);
+  console.log(`load average at end: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  process.exit(0);
 }
 
 const python = '/usr/bin/python3';

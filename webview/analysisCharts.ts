@@ -373,8 +373,10 @@ export function metricChartConfig(o: MetricChartOptions): ChartConfiguration {
   });
   if (o.uniformReference) {
     o.series.forEach((s, i) => {
-      if (!s.stages?.length && s.uniformDistance !== undefined && Number.isFinite(s.uniformDistance)) {
-        const prefix = o.series.length > 1 ? `${s.short ?? s.label} · ` : '';
+      // Models on the same grid share one line.
+      const shared = o.series.filter((x) => !x.stages?.length && x.uniformDistance === s.uniformDistance);
+      if (!s.stages?.length && s.uniformDistance !== undefined && Number.isFinite(s.uniformDistance) && shared[0] === s) {
+        const prefix = o.series.length > 1 && shared.length < o.series.length ? `${s.short ?? s.label} · ` : '';
         datasets.push({
           type: 'line',
           label: `${prefix}uniform attention`,
@@ -382,8 +384,8 @@ export function metricChartConfig(o: MetricChartOptions): ChartConfiguration {
           mlRole: 'uniform' as DatasetRole,
           mlSeries: i,
           data: uniformLinePoints(Math.max(s.block.perLayer.length, s.block.perHead.length), s.uniformDistance),
-          borderColor: withAlpha(s.color, 0.7),
-          backgroundColor: withAlpha(s.color, 0.7),
+          borderColor: withAlpha(shared.length > 1 ? theme.foreground : s.color, 0.6),
+          backgroundColor: withAlpha(shared.length > 1 ? theme.foreground : s.color, 0.6),
           borderWidth: 1.5,
           borderDash: [6, 4],
           pointRadius: 0,

@@ -34,6 +34,8 @@ export interface PrepareOptions {
   headsForce?: boolean | undefined;
   distanceConvention?: DistanceConvention | undefined;
   ckaTokens?: CkaTokens | undefined;
+  /** false: build the graph without per-image outputs (see VitGraphOptions.perImage). */
+  perImage?: boolean | undefined;
   /** Build the graph with its weights as inputs, so one session serves every checkpoint of the architecture. */
   weightsAsInputs?: boolean | undefined;
 }
@@ -54,6 +56,7 @@ export async function prepareFromSpec(file: string, summary: ModelSummary, spec:
     ...(opts.weightsAsInputs ? { weightsAsInputs: true } : {}),
     ...(opts.distanceConvention ? { distanceConvention: opts.distanceConvention } : {}),
     ...(opts.ckaTokens ? { ckaTokens: opts.ckaTokens } : {}),
+    ...(opts.perImage === false ? { perImage: false } : {}),
   });
   const patchTokens = (spec.imageSize[0] / spec.patchSize[0]) * (spec.imageSize[1] / spec.patchSize[1]);
   return {

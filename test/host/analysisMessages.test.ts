@@ -8,12 +8,13 @@ const PNG_1x1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9
 const pngUrl = `data:image/png;base64,${PNG_1x1}`;
 
 test('accepts the view notifications with empty params, and $/cancel with an id', () => {
-  for (const method of [M.ready, M.cancel, M.rerun, M.showLog]) {
+  for (const method of [M.ready, M.cancel, M.rerun, M.showLog, M.openMetricsDocs]) {
     const v = validateViewMessage({ kind: 'note', method, params: {} });
     assert.ok(v.ok, method);
     assert.deepEqual(v.ok && v.message, { kind: 'note', method, params: {} });
   }
   assert.ok(validateViewMessage({ kind: 'note', method: M.ready }).ok, 'params may be absent');
+  assert.equal(validateViewMessage({ kind: 'note', method: M.openMetricsDocs, params: { path: '/etc/passwd' } }).ok, false, 'the docs link takes no path from the view');
   assert.deepEqual(validateViewMessage({ kind: 'note', method: '$/cancel', params: { id: 3 } }), { ok: true, message: { kind: 'note', method: '$/cancel', params: { id: 3 } } });
 });
 

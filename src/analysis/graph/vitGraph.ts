@@ -56,6 +56,11 @@ export interface VitGraphOptions {
   /** DESIGN.md item 10 (default `all`). */
   ckaTokens?: CkaTokens;
   /**
+   * Emit the per-image outputs (default true). false gives the graph without them (no special mass,
+   * entropy or intervals), which the benchmark times against.
+   */
+  perImage?: boolean;
+  /**
    * Make every float tensor of more than one element a graph input (returned as `weightFeeds`) instead of an
    * initializer, so a session built once runs any checkpoint of the same architecture.
    */
@@ -386,7 +391,7 @@ export async function buildAnalysisGraph(spec: VitSpec, weights: WeightFn, opts:
     },
     (gb, x) => grams.push(addGram(gb, x, false, gb.i64([-1, geo.t * geo.d]), 17, opts.centerGram ?? true, { mode: ckaTokens, patchTokens: geo.n, tokenShape: gb.i64([-1, geo.t, geo.d]) })),
   );
-  addContractOutputs(g, dists, crosses, grams, geo.h, 17, perImage);
+  addContractOutputs(g, dists, crosses, grams, geo.h, 17, opts.perImage === false ? undefined : perImage);
   checkProtobufLimit(g, file);
   const weightFeeds = opts.weightsAsInputs ? weightsToInputs(g) : undefined;
   const model = g.toModel(MODEL_META);
