@@ -325,7 +325,10 @@ function render(): void {
 
 function onMessage(m: TimelineToView): void {
   if (m.type === 'timeline') {
+    // A slider at the last checkpoint follows checkpoints appended by watch mode.
+    const atLast = result !== undefined && selected === result.checkpoints.length - 1;
     result = m.result;
+    if (atLast) selected = result.checkpoints.length - 1;
     running = m.running;
     vscode.setState({ result, running: false });
   } else if (m.type === 'watching') {
