@@ -283,3 +283,23 @@ test('webview mode: says ready, draws what the host shows, persists it, redraws 
     assert.deepEqual(restored.errors, []);
   });
 });
+
+test('Swin compared with a ViT: ragged heads, stage marks and the per-stage uniform reference render, no errors', { skip: !haveChromium && `no Chromium at ${chromiumPath}` }, async () => {
+  const r = JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'swin', 'swin-vs-vit.result.json'), 'utf8')) as AnalysisResult;
+  await withBrowser(async (b, dir) => {
+    const { page, errors } = await openPage(b, renderHtmlReport(r, bundle(), { theme: 'dark' }), dir, 'swin');
+    const dump = await page.evaluate<Record<string, ChartDump>>(DUMP);
+    checkMetric(dump['attention-distance']!, [r.attentionDistance, r.compare!.attentionDistance]);
+    checkMetric(dump['head-diversity']!, [r.headDiversity, r.compare!.headDiversity]);
+    checkMatrix(dump['cross-cka']!, r.compare!.crossCka);
+    const uniform = dump['attention-distance']!.datasets.filter((d) => d.role === 'uniform' && /uniform in window/.test(d.label));
+    assert.equal(uniform.length, 1, 'only the Swin has a windowed reference');
+    assert.deepEqual(uniform[0]!.data.filter((p) => p.y !== null).map((p) => p.y), r.model.stages!.flatMap((s) => [s.uniformDistance, s.uniformDistance]));
+    assert.equal(dump['head-diversity']!.datasets.filter((d) => d.role === 'uniform').length, 0);
+    const text = await page.evaluate<string>('document.body.textContent');
+    assert.match(text, /3 · stage 2/);
+    assert.match(text, /2×2 · 2×4 · 2×4/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});
