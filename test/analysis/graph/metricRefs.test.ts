@@ -66,7 +66,9 @@ interface Run {
 
 /** Runs a contract graph over the reference's probes; per-image outputs are kept in probe order as [img][L][H](·H). */
 async function runGraph(model: Uint8Array, ref: ModelRef): Promise<Run> {
-  const session = await ort.InferenceSession.create(model);
+  // The product's own session options log at level 3 too (devices.ts); a CKA token mode leaves one
+  // unused shape constant that onnxruntime drops with a warning.
+  const session = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
   const { layers: L, heads: H } = ref;
   const acc = new AttentionAccumulator(L, H, ref.patchTokens);
   const cka = new CkaAccumulator([L]);

@@ -39,7 +39,10 @@ for (const special of [0, 2]) {
       const dv = g.f32('d', [N * N], patchDistanceMatrix(GRID, PATCH));
       const r = addAttentionReductions(g, probs, dv, N, false, 17, convention);
       const outs = { dist: r.dist, distImage: r.distImage, crossImage: r.crossImage, specialImage: r.specialImage };
-      for (const name of Object.values(outs)) g.output(name, OnnxDataType.FLOAT, []);
+      g.output(outs.dist, OnnxDataType.FLOAT, [1, H]);
+      g.output(outs.distImage, OnnxDataType.FLOAT, [B, H]);
+      g.output(outs.crossImage, OnnxDataType.FLOAT, [B, H, H]);
+      g.output(outs.specialImage, OnnxDataType.FLOAT, [B, H]);
       const session = await ort.InferenceSession.create(g.toModel({ opset: 17, irVersion: 8, producer: 'test' }));
       const a = attention(t, 7 + special);
       const out = await session.run({ probs: new ort.Tensor('float32', a, [B, H, t, t]) });
