@@ -21,7 +21,6 @@ const fixture = (name: string): AnalysisResult => JSON.parse(readFileSync(join(r
 interface Page {
   goto(url: string): Promise<unknown>;
   evaluate<T>(fn: string | ((arg: never) => T), arg?: unknown): Promise<T>;
-  waitForFunction(fn: string, arg?: unknown, opts?: { timeout: number }): Promise<unknown>;
   addInitScript(script: string): Promise<void>;
   on(event: string, cb: (x: { type?: () => string; text?: () => string; message?: string }) => void): void;
   click(selector: string): Promise<void>;
@@ -54,6 +53,20 @@ async function withBrowser(fn: (b: Browser, dir: string) => Promise<void>): Prom
   }
 }
 
+/**
+ * Polls `expr` with page.evaluate until it is truthy. Playwright's waitForFunction compiles a string
+ * predicate inside the page, which the page's CSP (no 'unsafe-eval') can refuse; evaluate goes through
+ * the devtools protocol and is not subject to it.
+ */
+async function waitUntil(page: Page, expr: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await page.evaluate<boolean>(`Boolean(${expr})`)) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${expr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function openPage(b: Browser, html: string, dir: string, name: string, init?: string): Promise<{ page: Page; errors: string[] }> {
   const page = await b.newPage({ viewport: { width: 1000, height: 900 } });
   const errors: string[] = [];
@@ -66,7 +79,7 @@ async function openPage(b: Browser, html: string, dir: string, name: string, ini
   const file = join(dir, `${name}.html`);
   writeFileSync(file, html);
   await page.goto(`file://${file}`);
-  await page.waitForFunction('window.__modelLensView && window.__modelLensView.ready === true', undefined, { timeout: 15000 });
+  await waitUntil(page, 'window.__modelLensView && window.__modelLensView.ready === true', 15000);
   return { page, errors };
 }
 
@@ -184,13 +197,13 @@ test('theme changes re-read the colours; a hostile file name renders as text', {
     const { page, errors } = await openPage(b, renderHtmlReport(r, bundle(), { theme: 'dark' }), dir, 'theme');
     const before = (await page.evaluate<Record<string, ChartDump>>(DUMP))['cka']!.tickColor;
     await page.evaluate(`document.body.classList.replace('vscode-dark', 'vscode-light')`);
-    await page.waitForFunction(`String(window.__modelLensCharts['cka'].options.scales.x.ticks.color) !== ${JSON.stringify(before)}`, undefined, { timeout: 5000 });
+    await waitUntil(page, `String(window.__modelLensCharts['cka'].options.scales.x.ticks.color) !== ${JSON.stringify(before)}`, 5000);
     const after = (await page.evaluate<Record<string, ChartDump>>(DUMP))['cka']!.tickColor;
     assert.equal(before, '#d4d4d4');
     assert.equal(after, '#3b3b3b');
     // High-contrast light: models A and B in clearly different hues.
     await page.evaluate(`document.body.classList.replace('vscode-light', 'vscode-high-contrast-light')`);
-    await page.waitForFunction(`String(window.__modelLensCharts['cka'].options.scales.x.ticks.color) !== ${JSON.stringify(after)} || document.body.classList.contains('vscode-high-contrast-light')`, undefined, { timeout: 5000 });
+    await waitUntil(page, `String(window.__modelLensCharts['cka'].options.scales.x.ticks.color) !== ${JSON.stringify(after)} || document.body.classList.contains('vscode-high-contrast-light')`, 5000);
     assert.deepEqual(seriesColors('high-contrast-light', '#0f4a85', '#0f4a85'), ['#0f4a85', '#b5200d']);
     assert.equal(await page.evaluate<unknown>('window.__pwned'), undefined);
     assert.equal(await page.evaluate<number>(`document.querySelectorAll('img').length`), 0);
@@ -211,13 +224,13 @@ test('webview mode: says ready, draws what the host shows, persists it, redraws 
     assert.deepEqual(await page.evaluate<unknown[]>('window.__posted'), [{ kind: 'note', method: 'analysisView/ready', params: {} }]);
     const running = { key: 'a\u0000b', files: ['a', 'b'], title: 'Compare', phase: 'running', progress: { done: 16, total: 64, stage: 'Running probe images' } };
     await page.evaluate(`window.postMessage(${JSON.stringify({ kind: 'note', method: 'analysisView/show', params: running })}, '*')`);
-    await page.waitForFunction(`document.querySelector('.ml-progress-label') && document.querySelector('.ml-progress-label').textContent.includes('16 / 64')`, undefined, { timeout: 5000 });
+    await waitUntil(page, `document.querySelector('.ml-progress-label') && document.querySelector('.ml-progress-label').textContent.includes('16 / 64')`, 5000);
     await page.click('.ml-progress button');
     assert.deepEqual((await page.evaluate<unknown[]>('window.__posted')).at(-1), { kind: 'note', method: 'analysisView/cancel', params: {} });
     const done = { ...running, phase: 'done', result: r };
     delete (done as { progress?: unknown }).progress;
     await page.evaluate(`window.postMessage(${JSON.stringify({ kind: 'note', method: 'analysisView/show', params: done })}, '*')`);
-    await page.waitForFunction(`Object.keys(window.__modelLensCharts).length === 5`, undefined, { timeout: 5000 });
+    await waitUntil(page, `Object.keys(window.__modelLensCharts).length === 5`, 5000);
     const saved = await page.evaluate<{ v: number; view: { phase: string; result: unknown } }>('window.__saved');
     assert.equal(saved.v, 1);
     assert.equal(saved.view.phase, 'done');
@@ -249,7 +262,7 @@ test('webview mode: says ready, draws what the host shows, persists it, redraws 
       const failed = { ...running, phase: 'error', error: c.error };
       delete (failed as { progress?: unknown }).progress;
       await page.evaluate(`window.postMessage(${JSON.stringify({ kind: 'note', method: 'analysisView/show', params: failed })}, '*')`);
-      await page.waitForFunction(`document.querySelector('.ml-error h2') && document.querySelector('.ml-error h2').textContent === ${JSON.stringify(c.heading)}`, undefined, { timeout: 5000 });
+      await waitUntil(page, `document.querySelector('.ml-error h2') && document.querySelector('.ml-error h2').textContent === ${JSON.stringify(c.heading)}`, 5000);
       const buttons = await page.evaluate<string[]>(`Array.from(document.querySelectorAll('button')).map((b) => b.textContent)`);
       assert.deepEqual(buttons, [c.primary, 'Show log'], `${c.error.code}: buttons`);
       if (c.error.code === 'truncated') {
