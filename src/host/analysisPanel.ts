@@ -4,7 +4,8 @@
 import * as vscode from 'vscode';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { RpcEndpoint, type RpcTransport } from '../protocol/rpc';
+import { validatedWebviewTransport } from './webviewTransport';
+import { RpcEndpoint } from '../protocol/rpc';
 import {
   ANALYSIS_VIEW_METHODS as M,
   type AnalysisProgress,
@@ -186,23 +187,7 @@ export class AnalysisPanel {
   }
 
   private connect(): void {
-    const closers: ((reason: string) => void)[] = [];
-    const transport: RpcTransport = {
-      send: (m) => void this.panel.webview.postMessage(m),
-      onMessage: (h) =>
-        this.disposables.push(
-          this.panel.webview.onDidReceiveMessage((raw: unknown) => {
-            const v = validateViewMessage(raw);
-            if (!v.ok) {
-              this.actions.log('warn', `Analysis view sent an invalid message (dropped): ${v.reason}`);
-              return;
-            }
-            h(asRpcMessage(v.message));
-          }),
-        ),
-      onClose: (h) => closers.push(h),
-    };
-    this.disposables.push({ dispose: () => closers.forEach((c) => c('panel closed')) });
+    const transport = validatedWebviewTransport(this.panel.webview, this.disposables, validateViewMessage, asRpcMessage, (reason) => this.actions.log('warn', `Analysis view sent an invalid message (dropped): ${reason}`));
     const rpc = new RpcEndpoint(transport);
     this.rpc = rpc;
     rpc.onNotification(M.ready, () => {

@@ -6,7 +6,7 @@ import type { AnalysisViewState, AnalysisProgress as ViewProgress } from '../pro
 import type { AnalysisProgress as WorkerProgress, AnalysisRunParams } from '../protocol/workerProtocol';
 import { isAnalysisResult } from '../protocol/analysisResultCheck';
 import type { ModelLensSettings } from './services';
-import { webviewPage } from './webviewHtml';
+import { chartPageCsp, webviewPage } from './webviewHtml';
 
 /** Weight variant chosen per file (index as in `files`); undefined/null: the file's default set. */
 export type Variants = ReadonlyArray<string | null | undefined>;
@@ -29,14 +29,7 @@ export function storedVariants(files: readonly string[], variants: Variants): Ar
 
 /** The webview HTML shell: CSP default-src 'none', one nonce'd script, nothing inline. */
 export function analysisHtml(cspSource: string, scriptUri: string, nonce: string, title: string): string {
-  const csp = [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    // The bundle injects its stylesheet with the same nonce; chart.js sizes canvases through CSSOM.
-    `style-src ${cspSource} 'nonce-${nonce}'`,
-    `img-src ${cspSource} data: blob:`,
-    `font-src ${cspSource}`,
-  ].join('; ');
+  const csp = chartPageCsp(cspSource, nonce);
   return webviewPage({ csp, nonce, scriptUri, title, main: '<main id="model-lens-root"></main>' });
 }
 

@@ -5,7 +5,8 @@
 import * as vscode from 'vscode';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { RpcEndpoint, type RpcTransport } from '../protocol/rpc';
+import { validatedWebviewTransport } from './webviewTransport';
+import { RpcEndpoint } from '../protocol/rpc';
 import {
   ATTENTION_VIEW_METHODS as M,
   type AttentionExportRequest,
@@ -19,7 +20,7 @@ import {
   ATTENTION_MAP, ATTENTION_PROBES,
   type AttentionMapParams, type AttentionMapResult, type AttentionProbesParams, type AttentionProbesResult,
 } from '../protocol/workerProtocol';
-import { webviewPage } from './webviewHtml';
+import { chartPageCsp, webviewPage } from './webviewHtml';
 import { SYNTHETIC_PROBES } from '../analysis/probes';
 import { asAttentionRpc, validateAttentionMessage } from './attentionMessages';
 import { decodePngDataUrl } from './analysisMessages';
@@ -40,13 +41,7 @@ export interface AttentionTarget {
 }
 
 export function attentionHtml(cspSource: string, scriptUri: string, nonce: string, title: string): string {
-  const csp = [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src ${cspSource} 'nonce-${nonce}'`,
-    `img-src ${cspSource} data: blob:`,
-    `font-src ${cspSource}`,
-  ].join('; ');
+  const csp = chartPageCsp(cspSource, nonce);
   return webviewPage({ csp, nonce, scriptUri, title, main: '<main id="model-lens-attention"></main>' });
 }
 
@@ -140,23 +135,7 @@ export class AttentionPanel {
   }
 
   private connect(): void {
-    const closers: ((reason: string) => void)[] = [];
-    const transport: RpcTransport = {
-      send: (m) => void this.panel.webview.postMessage(m),
-      onMessage: (h) =>
-        this.disposables.push(
-          this.panel.webview.onDidReceiveMessage((raw: unknown) => {
-            const v = validateAttentionMessage(raw);
-            if (!v.ok) {
-              this.services.log.warn(`Attention view sent an invalid message (dropped): ${v.reason}`);
-              return;
-            }
-            h(asAttentionRpc(v.message));
-          }),
-        ),
-      onClose: (h) => closers.push(h),
-    };
-    this.disposables.push({ dispose: () => closers.forEach((c) => c('panel closed')) });
+    const transport = validatedWebviewTransport(this.panel.webview, this.disposables, validateAttentionMessage, asAttentionRpc, (reason) => this.services.log.warn(`Attention view sent an invalid message (dropped): ${reason}`));
     const rpc = new RpcEndpoint(transport);
     this.rpc = rpc;
     rpc.onNotification(M.ready, () => rpc.notify(M.show, this.state()));

@@ -37,6 +37,21 @@ export function inspectorHtml(p: InspectorHtmlParts): string {
   return webviewPage({ csp, nonce: p.nonce, scriptUri: p.scriptUri, styleUri: p.styleUri, title: p.title, main: '<main id="root" aria-live="polite"></main>' });
 }
 
+/**
+ * The CSP of a chart page (analysis, attention): one nonce'd script; styles only from the extension or
+ * with the nonce (the bundle injects its stylesheet that way; chart.js sizes canvases through CSSOM);
+ * images from the extension and data:/blob: URLs (canvas exports).
+ */
+export function chartPageCsp(cspSource: string, nonce: string): string {
+  return [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${cspSource} 'nonce-${nonce}'`,
+    `img-src ${cspSource} data: blob:`,
+    `font-src ${cspSource}`,
+  ].join('; ');
+}
+
 /** One webview page: the CSP meta, optional stylesheet, the title, `main` (trusted markup), one nonce'd script. */
 export function webviewPage(p: { csp: string; nonce: string; scriptUri: string; styleUri?: string; title: string; main: string }): string {
   return `<!DOCTYPE html>
