@@ -6,6 +6,7 @@ import { hfVisionSettings, HF_VISION_DEFAULTS } from '../hfConfig';
 import type { LayoutFamily } from '../layoutFamily';
 import { emptyDraft } from '../layoutFamily';
 import type { VitBlockWeights } from '../modelTypes';
+import { hfSelfAttention } from '../hfLayout';
 import { finishVit } from '../vitLayout';
 
 const ANCHOR = 'embeddings.patch_embeddings.projection.weight';
@@ -32,15 +33,10 @@ export const hfDinov2Family: LayoutFamily = {
       const b = `${blockHead}${i}.`;
       const w: VitBlockWeights = {
         ln1W: `${b}norm1.weight`, ln1B: `${b}norm1.bias`,
-        qW: `${b}attention.attention.query.weight`, kW: `${b}attention.attention.key.weight`, vW: `${b}attention.attention.value.weight`,
-        projW: `${b}attention.output.dense.weight`, projB: `${b}attention.output.dense.bias`,
+        ...hfSelfAttention(ctx, b),
         ln2W: `${b}norm2.weight`, ln2B: `${b}norm2.bias`,
         fc1W: `${b}mlp.fc1.weight`, fc1B: `${b}mlp.fc1.bias`, fc2W: `${b}mlp.fc2.weight`, fc2B: `${b}mlp.fc2.bias`,
       };
-      for (const [k, n] of [['qB', 'query'], ['kB', 'key'], ['vB', 'value']] as const) {
-        const o = ctx.opt(`${b}attention.attention.${n}.bias`);
-        if (o) w[k] = o;
-      }
       const g1 = ctx.opt(`${b}layer_scale1.lambda1`);
       const g2 = ctx.opt(`${b}layer_scale2.lambda1`);
       if (g1) w.gamma1 = g1;

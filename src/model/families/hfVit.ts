@@ -4,6 +4,7 @@
 import type { LayoutFamily } from '../layoutFamily';
 import { emptyDraft } from '../layoutFamily';
 import type { VitBlockWeights } from '../modelTypes';
+import { hfSelfAttention } from '../hfLayout';
 import { finishVit } from '../vitLayout';
 
 const ANCHOR = 'embeddings.patch_embeddings.projection.weight';
@@ -32,18 +33,11 @@ export const hfVitFamily: LayoutFamily = {
       const b = `${blockHead}${i}.`;
       const w: VitBlockWeights = {
         ln1W: `${b}layernorm_before.weight`, ln1B: `${b}layernorm_before.bias`,
-        qW: `${b}attention.attention.query.weight`, kW: `${b}attention.attention.key.weight`, vW: `${b}attention.attention.value.weight`,
-        projW: `${b}attention.output.dense.weight`, projB: `${b}attention.output.dense.bias`,
+        ...hfSelfAttention(ctx, b),
         ln2W: `${b}layernorm_after.weight`, ln2B: `${b}layernorm_after.bias`,
         fc1W: `${b}intermediate.dense.weight`, fc1B: `${b}intermediate.dense.bias`,
         fc2W: `${b}output.dense.weight`, fc2B: `${b}output.dense.bias`,
       };
-      const qB = ctx.opt(`${b}attention.attention.query.bias`);
-      const kB = ctx.opt(`${b}attention.attention.key.bias`);
-      const vB = ctx.opt(`${b}attention.attention.value.bias`);
-      if (qB) w.qB = qB;
-      if (kB) w.kB = kB;
-      if (vB) w.vB = vB;
       blocks.push(w);
     }
     const d = emptyDraft('hf-vit');
