@@ -1,3 +1,5 @@
+// Over 500 lines on purpose: every chart (head dots, layer means with intervals, stage marks, reference
+// lines, heatmaps) shares one set of chart.js plugins and theme hooks, which fix the drawing order.
 // The paper's three charts on chart.js: per-head dots with per-layer means (Fig. 2 and 3 style) and a
 // layer×layer CKA heatmap with a colour scale (Fig. 4 style). Only the controllers used are registered.
 import type { Chart, ChartConfiguration, Plugin, TooltipItem } from 'chart.js' with { 'resolution-mode': 'import' };

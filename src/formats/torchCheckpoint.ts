@@ -1,3 +1,5 @@
+// Over 500 lines on purpose: both torch formats (zip and legacy) share the storage and view checks and the
+// container unwrapping, and torch's record-name rules sit beside the reads they guard.
 // PyTorch checkpoints: the zip format of torch.save (since 1.6) and the legacy magic-number format.
 // data.pkl runs through the inert unpickler; persistent ids map to storage records whose dtype, size
 // and every tensor view (offset, shape, strides) are checked against the bytes that exist. The pickled
