@@ -135,6 +135,8 @@ test('attention journey: analyse → click a head dot → attention view → mov
     await f.locator('[data-testid="attention-export"]').click();
     const input = page.locator('.quick-input-widget input');
     await input.waitFor({ timeout: 20_000 });
+    // The simple file dialog shows its folder first and fills in the proposed name a moment later.
+    await poll('the proposed file name', async () => (await input.inputValue()).endsWith('.png'), 20_000, 100);
     const proposed = await input.inputValue();
     assert.match(proposed, /vit_tiny_patch8_32\.attention\.L3\.query3-2\.p03\.png$/);
     await page.keyboard.press('Enter');
