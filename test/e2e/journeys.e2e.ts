@@ -275,8 +275,8 @@ journey('g', '(g) a corrupt file: a clear error, and the editor stays usable', a
 
 journey('f', '(f) start an analysis and cancel it; the next analysis works', async () => {
   await resetWorkbench(page);
-  // A long job: many synthetic probes through the largest fixture.
-  await applyWorkspaceSettings(page, ws.dir, { 'modelLens.probeImagesFolder': '', 'modelLens.probeCount': 100000, 'modelLens.batchSize': 16 });
+  // A long job: many synthetic probes (the bundled photographs are only 64) through the largest fixture.
+  await applyWorkspaceSettings(page, ws.dir, { 'modelLens.probeImagesFolder': 'synthetic', 'modelLens.probeCount': 100000, 'modelLens.batchSize': 16 });
   await explorerContextMenu(page, BIG, 'Analyze Attention & CKA');
   const toast = page.locator('.notifications-toasts .notification-toast', { hasText: /analy/i }).first();
   await toast.waitFor({ timeout: 60_000 });
