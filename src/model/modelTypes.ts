@@ -67,10 +67,11 @@ export interface StageSummary {
   uniformDistance: number;
 }
 
-/** Per-block tensor names of a standard pre-norm ViT block, after recognition. */
-export interface VitBlockWeights {
+/** Tensor names every transformer block has: two norms, the attention projections, a two-layer MLP. */
+export interface BlockLinearWeights {
+  /** norm1/norm2: before attention/MLP (pre-norm) or, in SwinV2, after them. */
   ln1W: string; ln1B: string;
-  /** Fused qkv [3D, D] (timm, torchvision in_proj, BEiT) ... BEiT/SimMIM have no fused bias: their
+  /** Fused qkv [3D, D] (timm, torchvision in_proj, BEiT, Swin) ... BEiT/SimMIM have no fused bias: their
    *  `q_bias`/`v_bias` go in qB/vB with kB absent (the key bias is zero). */
   qkvW?: string; qkvB?: string;
   /** ... or separate projections (HF). */
@@ -79,6 +80,10 @@ export interface VitBlockWeights {
   ln2W: string; ln2B: string;
   fc1W: string; fc1B: string;
   fc2W: string; fc2B: string;
+}
+
+/** Per-block tensor names of a standard pre-norm ViT block, after recognition. */
+export interface VitBlockWeights extends BlockLinearWeights {
   /** Layer scale (BEiT `gamma_1/2`, timm `ls1.gamma/ls2.gamma`). */
   gamma1?: string; gamma2?: string;
   /** BEiT relative position bias table [(2Wh-1)(2Ww-1)+3, H]. */

@@ -1,17 +1,10 @@
 // What the Swin graph builder needs to rebuild a Swin / SwinV2 forward pass from weights, whatever the
 // checkpoint's layout (timm old/new, microsoft/Swin-Transformer, SimMIM, HuggingFace).
 
-/** Tensor names of one Swin block. */
-export interface SwinBlockWeights {
-  /** norm1/norm2: before attention/MLP (V1, pre-norm) or after them (V2, post-norm). */
-  ln1W: string; ln1B: string;
-  /** Fused qkv [3C, C] (timm/microsoft) or separate projections (HuggingFace). */
-  qkvW?: string; qkvB?: string;
-  qW?: string; qB?: string; kW?: string; kB?: string; vW?: string; vB?: string;
-  projW: string; projB: string;
-  ln2W: string; ln2B: string;
-  fc1W: string; fc1B: string;
-  fc2W: string; fc2B: string;
+import type { BlockLinearWeights } from './modelTypes';
+
+/** Tensor names of one Swin block (norms, projections and MLP as in every block, plus its position bias). */
+export interface SwinBlockWeights extends BlockLinearWeights {
   /** V1: relative position bias table [(2w−1)², H]. */
   relPosTable?: string;
   /** `relative_position_index` [w², w²] when the file has it (checked against the computed one). */
