@@ -56,4 +56,4 @@ test('dimension mismatches are rejected', () => {
   assert.throws(() => attentionDistance(new Float64Array(25), dims), /tokens/);
 });
 
-// PyTorch float64 references (test/fixtures/metrics/*.json) are checked by metricsCase.test.ts (helper F).
+// PyTorch float64 references (test/fixtures/metrics/*.json) are checked by metricsCase.test.ts.
