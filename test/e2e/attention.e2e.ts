@@ -6,10 +6,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Frame, Page } from 'playwright-core';
+import type { Frame, Page } from 'playwright-core';
 import {
-  applyWorkspaceSettings, cleanupScratch, e2eInputs, explorerContextMenu, installVsix, launchBrowser, openWorkbench, poll, resetWorkbench, runCommand, screenshot,
-  scratchDir, sleep, startCodeServer, webviewFrame, type CodeServer,
+  applyWorkspaceSettings, chooseWhenMenuReady, e2eInputs, explorerContextMenu, openTrustedWorkbench, poll, resetWorkbench, runCommand, scratchDir, screenshot, sleep, webviewFrame, type WorkbenchSession,
 } from './harness';
 import { makeWorkspace, modelLensSettings, repoRoot, type Workspace } from './workspace';
 
@@ -18,35 +17,20 @@ const TIMM = 'vit_tiny_patch8_32.pth';
 
 let scratch = '';
 let ws: Workspace;
-let server: CodeServer;
-let ctx: BrowserContext;
+let session: WorkbenchSession | undefined;
 let page: Page;
 
 before(async () => {
   scratch = scratchDir('attention');
   ws = makeWorkspace(join(scratch, 'workspace'), [TIMM]);
-  const extensionsDir = join(scratch, 'extensions');
-  installVsix(codeServerEntry, vsix, extensionsDir, scratch);
-  assert.equal(readdirSync(extensionsDir).filter((d) => d.startsWith('model-lens.model-lens')).length, 1, 'the VSIX installed');
-  server = await startCodeServer({ entry: codeServerEntry, extensionsDir, folder: ws.dir, scratch, trust: true, settings: modelLensSettings });
-  ctx = await launchBrowser(scratch);
-  page = await openWorkbench(ctx, server, ws.dir);
-  // A fresh window lists the extension's menu items only once its extensions are scanned.
-  await poll('Model Lens in the Explorer context menu', async () => {
-    try {
-      await explorerContextMenu(page, TIMM, 'Open in Model Lens');
-      return true;
-    } catch {
-      await page.keyboard.press('Escape');
-      return undefined;
-    }
-  }, 90_000, 1000);
+  session = await openTrustedWorkbench(codeServerEntry, vsix, scratch, ws.dir, modelLensSettings);
+  page = session.page;
+  assert.equal(readdirSync(join(scratch, 'extensions')).filter((d) => d.startsWith('model-lens.model-lens')).length, 1, 'the VSIX installed');
+  await chooseWhenMenuReady(page, TIMM, 'Open in Model Lens');
 });
 
 after(async () => {
-  await ctx?.close().catch(() => undefined);
-  await server?.stop();
-  if (scratch) cleanupScratch(scratch);
+  await session?.close();
 });
 
 interface Debug { ready: boolean; shown: number; lastMs: number; lastInferenceMs: number; cached: boolean; layer: number; head: number; kind: string; query: [number, number] | null; image: number; error: string }

@@ -6,10 +6,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Frame, Page } from 'playwright-core';
+import type { Frame, Page } from 'playwright-core';
 import {
-  applyWorkspaceSettings, cleanupScratch, e2eInputs, explorerContextMenu, frameText, installVsix, launchBrowser, openWorkbench, pickQuickItem, poll,
-  resetWorkbench, runCommand, screenshot, scratchDir, sleep, startCodeServer, webviewFrame, type CodeServer,
+  applyWorkspaceSettings, e2eInputs, explorerContextMenu, frameText, openTrustedWorkbench, pickQuickItem, poll, resetWorkbench, runCommand, scratchDir, screenshot, sleep, webviewFrame, type WorkbenchSession,
 } from './harness';
 import { makeWorkspace, modelLensSettings, type Workspace } from './workspace';
 
@@ -21,8 +20,7 @@ const NOISE = 'downloaded_noise.safetensors';
 
 let scratch = '';
 let ws: Workspace;
-let server: CodeServer;
-let ctx: BrowserContext;
+let session: WorkbenchSession | undefined;
 let page: Page;
 
 before(async () => {
@@ -53,17 +51,12 @@ before(async () => {
   }
   noise[8] = 0x3f;
   writeFileSync(join(ws.dir, NOISE), noise);
-  const extensionsDir = join(scratch, 'extensions');
-  installVsix(codeServerEntry, vsix, extensionsDir, scratch);
-  server = await startCodeServer({ entry: codeServerEntry, extensionsDir, folder: ws.dir, scratch, trust: true, settings: modelLensSettings });
-  ctx = await launchBrowser(scratch);
-  page = await openWorkbench(ctx, server, ws.dir);
+  session = await openTrustedWorkbench(codeServerEntry, vsix, scratch, ws.dir, modelLensSettings);
+  page = session.page;
 });
 
 after(async () => {
-  await ctx?.close().catch(() => undefined);
-  await server?.stop();
-  if (scratch) cleanupScratch(scratch);
+  await session?.close();
 });
 
 function journey(id: string, title: string, fn: () => Promise<void>): void {

@@ -362,3 +362,45 @@ export async function notificationsText(page: Page): Promise<string> {
   return parts.join('\n');
 }
 
+
+/** A code-server with the packaged VSIX installed and one workbench page open on a trusted folder. */
+export interface WorkbenchSession {
+  server: CodeServer;
+  ctx: BrowserContext;
+  page: Page;
+  /** Closes the browser, stops code-server and removes `scratch`. */
+  close(): Promise<void>;
+}
+
+/** Installs the VSIX into `scratch`/extensions, starts code-server trusted on `folder`, opens the workbench. */
+export async function openTrustedWorkbench(entry: string, vsix: string, scratch: string, folder: string, settings: Record<string, unknown>): Promise<WorkbenchSession> {
+  const extensionsDir = join(scratch, 'extensions');
+  installVsix(entry, vsix, extensionsDir, scratch);
+  const server = await startCodeServer({ entry, extensionsDir, folder, scratch, trust: true, settings });
+  const ctx = await launchBrowser(scratch);
+  const page = await openWorkbench(ctx, server, folder);
+  return {
+    server, ctx, page,
+    close: async () => {
+      await ctx.close().catch(() => undefined);
+      await server.stop();
+      cleanupScratch(scratch);
+    },
+  };
+}
+
+/**
+ * A fresh window lists the extension's menu items only once its extensions are scanned: waits until the
+ * Explorer context menu of `target` offers `item`, by choosing it.
+ */
+export async function chooseWhenMenuReady(page: Page, target: string, item: string, timeoutMs = 90_000): Promise<void> {
+  await poll(`${item} in the Explorer context menu of ${target}`, async () => {
+    try {
+      await explorerContextMenu(page, target, item);
+      return true;
+    } catch {
+      await page.keyboard.press('Escape');
+      return undefined;
+    }
+  }, timeoutMs, 1000);
+}

@@ -5,10 +5,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Frame, Page } from 'playwright-core';
+import type { Frame, Page } from 'playwright-core';
 import {
-  cleanupScratch, e2eInputs, explorerContextMenu, frameText, installVsix, launchBrowser, openWorkbench, poll, resetWorkbench, screenshot,
-  scratchDir, startCodeServer, webviewFrame, type CodeServer,
+  chooseWhenMenuReady, e2eInputs, frameText, openTrustedWorkbench, poll, resetWorkbench, scratchDir, screenshot, webviewFrame, type WorkbenchSession,
 } from './harness';
 import { makeWorkspace, modelLensSettings, repoRoot, type Workspace } from './workspace';
 
@@ -18,8 +17,7 @@ const fixtureRun = join(repoRoot, 'test', 'fixtures', 'timeline', 'run');
 
 let scratch = '';
 let ws: Workspace;
-let server: CodeServer;
-let ctx: BrowserContext;
+let session: WorkbenchSession | undefined;
 let page: Page;
 
 before(async () => {
@@ -27,27 +25,14 @@ before(async () => {
   ws = makeWorkspace(join(scratch, 'workspace'), []);
   mkdirSync(join(ws.dir, RUN));
   for (const f of ['epoch_1.pth', 'epoch_2.pth', 'epoch_3.pth', 'epoch_5_hostile.pth']) copyFileSync(join(fixtureRun, f), join(ws.dir, RUN, f));
-  const extensionsDir = join(scratch, 'extensions');
-  installVsix(codeServerEntry, vsix, extensionsDir, scratch);
-  assert.equal(readdirSync(extensionsDir).filter((d) => d.startsWith('model-lens.model-lens')).length, 1, 'the VSIX installed');
-  server = await startCodeServer({ entry: codeServerEntry, extensionsDir, folder: ws.dir, scratch, trust: true, settings: modelLensSettings });
-  ctx = await launchBrowser(scratch);
-  page = await openWorkbench(ctx, server, ws.dir);
-  await poll('Analyze Training Run in the Explorer context menu of a folder', async () => {
-    try {
-      await explorerContextMenu(page, RUN, 'Analyze Training Run');
-      return true;
-    } catch {
-      await page.keyboard.press('Escape');
-      return undefined;
-    }
-  }, 90_000, 1000);
+  session = await openTrustedWorkbench(codeServerEntry, vsix, scratch, ws.dir, modelLensSettings);
+  page = session.page;
+  assert.equal(readdirSync(join(scratch, 'extensions')).filter((d) => d.startsWith('model-lens.model-lens')).length, 1, 'the VSIX installed');
+  await chooseWhenMenuReady(page, RUN, 'Analyze Training Run');
 });
 
 after(async () => {
-  await ctx?.close().catch(() => undefined);
-  await server?.stop();
-  if (scratch) cleanupScratch(scratch);
+  await session?.close();
 });
 
 async function view(): Promise<Frame> {
