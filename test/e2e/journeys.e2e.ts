@@ -262,9 +262,17 @@ journey('g', '(g) a corrupt file: a clear error, and the editor stays usable', a
   assert.ok(text.includes(corrupt.file), `the error names the file: ${text.slice(0, 500)}`);
   if (corrupt.expectError.offset !== undefined) assert.ok(text.includes(String(corrupt.expectError.offset)), `the error names offset ${corrupt.expectError.offset}: ${text.slice(0, 500)}`);
   // Still usable: a text editor takes input, and a good checkpoint opens next to it.
-  await runCommand(page, 'Go to File...');
-  await pickQuickItem(page, 'train.py');
-  await page.locator('.monaco-editor .view-lines').first().click();
+  // Quick Open can lose the pick while the failed custom editor still holds focus: retry until the text
+  // editor is there.
+  const editor = page.locator('.monaco-editor .view-lines').first();
+  await poll('train.py in a text editor', async () => {
+    if (await editor.isVisible().catch(() => false)) return true;
+    await page.keyboard.press('Escape');
+    await runCommand(page, 'Go to File...');
+    await pickQuickItem(page, 'train.py');
+    return await editor.isVisible().catch(() => false) ? true : undefined;
+  }, 60_000, 2000);
+  await editor.click();
   await page.keyboard.press('Control+End');
   await page.keyboard.type('# still usable');
   await page.locator('.monaco-editor .view-line', { hasText: '# still usable' }).first().waitFor({ timeout: 10_000 });
