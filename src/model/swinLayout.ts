@@ -5,6 +5,16 @@
 import type { StageSummary } from './modelTypes';
 import { blockLayout, sideFits, stageGrids, uniformDistance, validSides } from './swinGeometry';
 import type { SwinBlockWeights, SwinSpec, SwinStageWeights } from './swinTypes';
+import { namesIn, strayRefusal, unexplainedTensors } from './strayTensors';
+
+/**
+ * Tensors under a Swin's prefix that do not take part in the blocks' forward pass: the classifier (timm
+ * `head.` / `head.fc.`, HF `classifier.` when the model is saved bare), the final norm (timm `norm`, HF
+ * `layernorm`) and the mask token of masked pretraining (SimMIM `mask_token`, HF `embeddings.mask_token`).
+ * The buffers (`relative_position_index`, `attn_mask`, `relative_coords_table`) are read and checked by the
+ * graph builder, so they count as consumed, not as unused.
+ */
+const SWIN_UNUSED: readonly RegExp[] = [/^head\./, /^classifier\./, /^norm\.(weight|bias)$/, /^layernorm\.(weight|bias)$/, /^mask_token$/, /^embeddings\.mask_token$/];
 
 /** What this module needs to know about a checkpoint. */
 export interface SwinLookup {
@@ -273,6 +283,11 @@ export function recognizeSwinLayout(l: SwinLookup): SwinRecognition | undefined 
       stages,
     },
   };
+  const stray = unexplainedTensors(l.names, P, namesIn(rec.spec.weights), SWIN_UNUSED);
+  if (stray.length > 0) {
+    rec.notAnalyzable = strayRefusal(family, stray);
+    delete rec.spec;
+  }
   return rec;
 }
 

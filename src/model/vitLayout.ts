@@ -5,6 +5,7 @@ import { intSqrt, type LayoutContext } from './layoutContext';
 import type { Draft } from './layoutFamily';
 import { resolveHeads, type FamilyHeads } from './heads';
 import type { ModelFamily, VitActivation, VitBlockWeights, VitSpec } from './modelTypes';
+import { strayRefusal, unexplainedTensors } from './strayTensors';
 
 export const IMAGENET_MEAN_RGB: [number, number, number] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD_RGB: [number, number, number] = [0.229, 0.224, 0.225];
@@ -161,19 +162,7 @@ function consumed(a: VitLayout): Set<string> {
 
 /** Tensors under the encoder prefix that are neither read by the spec nor on the family's known-unused list. */
 export function strayTensors(ctx: LayoutContext, a: VitLayout): string[] {
-  const used = consumed(a);
-  const out: string[] = [];
-  for (const n of ctx.names) {
-    if (!n.startsWith(a.prefix) || used.has(n)) continue;
-    const rest = n.slice(a.prefix.length);
-    if (a.unused.some((re) => re.test(rest))) continue;
-    out.push(n);
-  }
-  return out;
-}
-
-function listNames(names: readonly string[], max = 4): string {
-  return `${names.slice(0, max).join(', ')}${names.length > max ? ` and ${names.length - max} more` : ''}`;
+  return unexplainedTensors(ctx.names, a.prefix, consumed(a), a.unused);
 }
 
 /** Patch tokens on the grid, read from the absolute position embedding (or `a.n`), with the problems found. */
@@ -208,7 +197,7 @@ function firstProblem(ctx: LayoutContext, d: Draft, a: VitLayout, dim: number, m
   if (unsupported.length) return `not supported yet: ${unsupported.join('; ')}`;
   const stray = strayTensors(ctx, a);
   if (stray.length) {
-    return `${stray.length} tensor(s) in the encoder that the ${a.family} layout does not explain (${listNames(stray)}); the analysis would not compute the model's forward pass, so it is refused`;
+    return strayRefusal(a.family, stray);
   }
   if (invalidHeads) return invalidHeads;
   if (d.heads === null) {
