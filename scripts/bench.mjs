@@ -37,7 +37,7 @@ await build({
 const attentionOnly = argv.includes('--attention');
 
 // Same process settings as the forked worker (src/runtime/workerClient.ts WORKER_ENV / WORKER_EXEC_ARGV).
-const workerEnv = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' };
+const workerEnv = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' };
 
 function timed(cmd, args, env) {
   return new Promise((resolve, reject) => {
