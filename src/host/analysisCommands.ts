@@ -9,7 +9,7 @@ import type { AnalysisProgress as ViewProgress, ChartId, CsvMetric } from '../pr
 import type { AnalysisResult } from '../analysis/resultSchema';
 import { csvMetricsOf, hasCka } from '../protocol/analysisExport';
 import { ANALYSIS_VIEW_TYPE, AnalysisPanels, type AnalysisPanel } from './analysisPanel';
-import { panelKey, runParams, viewProgress, type Variants } from './analysisPanelModel';
+import { headsConflict, panelKey, runParams, viewProgress, type HeadsConflict, type HeadsDecision, type Variants } from './analysisPanelModel';
 import { createResultCache, type ResultCache } from '../runtime/cache';
 import { ANALYSIS_CACHE_FOLDER } from './analysisLookup';
 import type { HostServices } from './services';
@@ -82,11 +82,41 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
     void vscode.window.showErrorMessage(`Model Lens: ${msg}`, 'Show Log').then((c) => c && services.log.show(true));
   };
 
-  const startJob = (files: string[], force: boolean, variants: Variants): Job => {
+  /**
+   * When the heads setting contradicts a count a checkpoint records, asks (modally) which to use: analysing
+   * with the wrong count changes every per-head number, so it is never done silently. undefined: cancelled.
+   */
+  const decideHeads = async (files: readonly string[], variants: Variants): Promise<HeadsDecision | undefined> => {
+    const o = services.settings().headsOverride;
+    if (o === undefined) return {};
+    const conflicts: HeadsConflict[] = [];
+    for (const [i, file] of files.entries()) {
+      const v = variants[i];
+      // A file that cannot be read is the worker's to report, with its offset.
+      const info = await services.headers.inspect(file, v ? { variant: v } : undefined).catch(() => undefined);
+      const c = info && headsConflict(i, file, info.summary, o);
+      if (c) conflicts.push(c);
+    }
+    if (conflicts.length === 0) return {};
+    const what = conflicts.map((c) => `${basename(c.file)} records ${c.recorded} heads (${c.source})`).join('; ');
+    const recordedLabel = conflicts.length === 1 ? `Use the Recorded ${conflicts[0]!.recorded}` : 'Use the Recorded Counts';
+    const forceLabel = `Analyze with ${o} Heads`;
+    const pick = await vscode.window.showWarningMessage(
+      `${what}, but the setting Model Lens: Heads Override says ${o}.`,
+      { modal: true, detail: `Every per-head number (distance, diversity, the head dots) depends on the head count. Analyze with ${o} only if the checkpoint's own count is wrong; the result records the override.` },
+      recordedLabel,
+      forceLabel,
+    );
+    if (pick === forceLabel) return { force: true };
+    if (pick === recordedLabel) return { recordedFor: conflicts.map((c) => c.index) };
+    return undefined;
+  };
+
+  const startJob = (files: string[], force: boolean, variants: Variants, heads: HeadsDecision): Job => {
     const key = panelKey(files, variants);
     const s = services.settings();
     const jobId = `analysis-${nextJob++}`;
-    const params = runParams(files, s, jobId, variants);
+    const params = runParams(files, s, jobId, variants, heads);
     const abort = new AbortController();
     const names = files.map((f) => basename(f)).join(' vs ');
     const job: Job = { key, files, cancel: () => abort.abort(), last: undefined, outcome: Promise.resolve({ kind: 'cancelled' }) };
@@ -152,20 +182,28 @@ export function registerAnalysisCommands(context: vscode.ExtensionContext, servi
   const run = async (files: string[], opts: { force?: boolean; variants?: Variants; focus?: boolean } = {}): Promise<AnalysisResult | undefined> => {
     const variants = opts.variants ?? [];
     const key = panelKey(files, variants);
-    const running = jobs.get(key);
-    const { panel, created } = panels.open(files, variants, opts.focus === true);
-    if (running) {
+    const join = async (running: Job, panel: AnalysisPanel): Promise<AnalysisResult | undefined> => {
       // Joining: the panel follows the job that is already running.
       panel.show({ phase: 'running', progress: running.last ?? { done: 0, total: 0, stage: 'Starting…' } });
       const joined = await running.outcome;
       return joined.kind === 'done' ? joined.result : undefined;
-    }
+    };
+    const running = jobs.get(key);
+    const { panel, created } = panels.open(files, variants, opts.focus === true);
+    if (running) return join(running, panel);
     if (!created && !opts.force && panel.phase === 'done') return panel.result; // re-revealed with its result
     if (!services.requireTrust(files.length === 2 ? 'Comparing checkpoints' : 'Analyzing attention & CKA')) {
       panel.show({ phase: 'error', error: { code: 'untrusted', message: 'Running a model needs a trusted workspace; the analysis starts when you trust this one.' } });
       return undefined;
     }
-    const job = startJob(files, opts.force === true, variants);
+    const heads = await decideHeads(files, variants);
+    if (heads === undefined) {
+      if (created) panel.dispose();
+      return undefined;
+    }
+    const started = jobs.get(key); // while the question was open
+    if (started) return join(started, panel);
+    const job = startJob(files, opts.force === true, variants, heads);
     jobs.set(key, job);
     panel.show({ phase: 'running', progress: { done: 0, total: 0, stage: 'Starting…' } });
     const outcome = await job.outcome.finally(() => jobs.delete(key));

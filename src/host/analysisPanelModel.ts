@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import type { AnalysisViewState, AnalysisProgress as ViewProgress } from '../protocol/analysisViewProtocol';
 import type { AnalysisProgress as WorkerProgress, AnalysisRunParams } from '../protocol/workerProtocol';
 import { isAnalysisResult } from '../protocol/analysisResultCheck';
+import type { ModelSummary } from '../model/modelTypes';
 import type { ModelLensSettings } from './services';
 import { chartPageCsp, webviewPage } from './webviewHtml';
 
@@ -69,8 +70,28 @@ export function restoredState(raw: unknown): AnalysisViewState | undefined {
 }
 
 
+/** A checkpoint whose own head count the `modelLens.headsOverride` setting contradicts. */
+export interface HeadsConflict {
+  /** Index in the job's files. */
+  index: number;
+  file: string;
+  recorded: number;
+  /** Where the checkpoint records it (config, checkpoint args, weights). */
+  source: string;
+}
+
+/** The conflict recognition found (it records `details.headsRecorded` when an override contradicts the file). */
+export function headsConflict(index: number, file: string, summary: ModelSummary, override: number): HeadsConflict | undefined {
+  const r = summary.details?.['headsRecorded'] as { heads?: unknown; source?: unknown } | undefined;
+  if (typeof r?.heads !== 'number' || r.heads === override) return undefined;
+  return { index, file, recorded: r.heads, source: typeof r.source === 'string' ? r.source : 'the checkpoint' };
+}
+
+/** The user's answer to a heads conflict: analyse with the override anyway, or keep the recorded counts. */
+export type HeadsDecision = { force: true } | { recordedFor: readonly number[] } | Record<string, never>;
+
 /** The worker parameters for a request under the current settings. */
-export function runParams(files: readonly string[], s: ModelLensSettings, jobId: string, variants: Variants = []): AnalysisRunParams {
+export function runParams(files: readonly string[], s: ModelLensSettings, jobId: string, variants: Variants = [], heads: HeadsDecision = {}): AnalysisRunParams {
   const p: AnalysisRunParams = { file: files[0]!, batchSize: s.batchSize, device: s.device, limit: s.probeCount, jobId };
   if (files[1] !== undefined) p.fileB = files[1];
   if (variants[0]) p.variant = variants[0];
@@ -80,8 +101,11 @@ export function runParams(files: readonly string[], s: ModelLensSettings, jobId:
   if (s.distanceConvention && s.distanceConvention !== 'renormalised') p.distanceConvention = s.distanceConvention;
   if (s.ckaTokens && s.ckaTokens !== 'all') p.ckaTokens = s.ckaTokens;
   if (s.headsOverride !== undefined) {
-    p.heads = s.headsOverride;
-    if (files[1] !== undefined) p.headsB = s.headsOverride;
+    // Files that keep their recorded count get no override; the others (no count recorded) still need it.
+    const keep = 'recordedFor' in heads ? heads.recordedFor : [];
+    if (!keep.includes(0)) p.heads = s.headsOverride;
+    if (files[1] !== undefined && !keep.includes(1)) p.headsB = s.headsOverride;
+    if ('force' in heads) p.headsForce = true;
   }
   return p;
 }

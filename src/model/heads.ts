@@ -64,7 +64,7 @@ export function resolveHeads(ctx: LayoutContext, dim: number | null, weightsHead
     if (rec && rec.heads !== o) {
       details['headsRecorded'] = { heads: rec.heads, source: rec.source };
       if (!ctx.opts.headsForce) {
-        return { heads: o, source: 'override', invalid: `the heads override ${o} contradicts the ${rec.heads} heads the checkpoint records (${rec.where}); confirm the override (--heads-force on the CLI) to analyse with ${o}` };
+        return { heads: o, source: 'override', invalid: `the heads override ${o} contradicts the ${rec.heads} heads the checkpoint records (${rec.where}); confirm the override (--heads-force on the CLI; VS Code asks when you analyse) to analyse with ${o}` };
       }
     }
     return { heads: o, source: 'override' };

@@ -101,7 +101,8 @@ interface Harness {
   done(): void;
 }
 
-function setup(opts: { storage?: string } = {}): Harness {
+/** `headsOverride` + `recorded`: the setting and the head count the checkpoint's header records. */
+function setup(opts: { storage?: string; headsOverride?: number; recorded?: number; answer?: (message: string, options: { modal?: boolean; detail?: string }, ...items: string[]) => string | undefined } = {}): Harness {
   const dir = mkdtempSync(join(tmpdir(), 'ml-flow-'));
   const ckpt = join(dir, 'model.pth');
   writeFileSync(ckpt, 'weights');
@@ -147,12 +148,16 @@ function setup(opts: { storage?: string } = {}): Harness {
     fail: (e) => pending?.reject(e),
     progress: (done, total) => noteHandlers.get(ANALYSIS_PROGRESS)?.forEach((f) => f({ jobId: pending?.jobId, phase: 'run', done, total })),
   };
-  const settings: ModelLensSettings = { probeImagesFolder: undefined, probeCount: 64, batchSize: 16, device: 'auto', headsOverride: undefined, cacheSizeLimitMB: 16 };
+  const settings: ModelLensSettings = { probeImagesFolder: undefined, probeCount: 64, batchSize: 16, device: 'auto', headsOverride: opts.headsOverride, cacheSizeLimitMB: 16 };
+  fv['window']!['showWarningMessage'] = async (message: string, options: { modal?: boolean; detail?: string }, ...items: string[]) => opts.answer?.(message, options, ...items);
   const log = { info: () => undefined, warn: (m: string) => void h.warnings.push(m), error: () => undefined, show: () => undefined };
   const services = {
     context: undefined,
     log,
-    headers: { clear: () => undefined },
+    headers: {
+      clear: () => undefined,
+      inspect: async () => ({ summary: { details: opts.recorded === undefined ? {} : { headsRecorded: { heads: opts.recorded, source: 'config' } } } }),
+    },
     worker: {
       request: <T>(_m: string, params: unknown, signal?: AbortSignal): Promise<T> => {
         const p = params as AnalysisRunParams;
@@ -481,5 +486,53 @@ test('first hour: Analyze from the inspector focuses the view; a file error carr
     fv['commands']!['executeCommand'] = prevExec;
     fv['window']!['showInformationMessage'] = prevInfo;
     h.done();
+  }
+});
+
+test('heads override contradicting the checkpoint: a modal asks; force, recorded count, or nothing runs', async () => {
+  const asked: { message: string; options: { modal?: boolean; detail?: string }; items: string[] }[] = [];
+  for (const [choice, expect] of [
+    ['Analyze with 8 Heads', { heads: 8, headsForce: true }],
+    ['Use the Recorded 12', { heads: undefined, headsForce: undefined }],
+  ] as const) {
+    const h = setup({ headsOverride: 8, recorded: 12, answer: (message, options, ...items) => (asked.push({ message, options, items }), choice) });
+    try {
+      const run = analyze(h);
+      await until(() => h.runs.length === 1);
+      assert.equal(h.runs[0]!.params.heads, expect.heads);
+      assert.equal(h.runs[0]!.params.headsForce, expect.headsForce);
+      h.worker.finish();
+      await run;
+    } finally {
+      h.done();
+    }
+  }
+  assert.equal(asked.length, 2);
+  assert.equal(asked[0]!.options.modal, true);
+  assert.match(asked[0]!.message, /model\.pth records 12 heads \(config\), but the setting Model Lens: Heads Override says 8/);
+  assert.deepEqual(asked[0]!.items, ['Use the Recorded 12', 'Analyze with 8 Heads']);
+
+  // Dismissed: no job, and the panel opened for it is closed again.
+  const h = setup({ headsOverride: 8, recorded: 12, answer: () => undefined });
+  try {
+    assert.equal(await analyze(h), undefined);
+    assert.equal(h.runs.length, 0);
+    assert.equal(h.panels[0]?.disposed, true);
+  } finally {
+    h.done();
+  }
+  // No conflict (the file records 8, or nothing): no question, the override goes to the worker as before.
+  for (const recorded of [8, undefined]) {
+    const q = setup({ headsOverride: 8, recorded, answer: () => assert.fail('no question expected') });
+    try {
+      const run = analyze(q);
+      await until(() => q.runs.length === 1);
+      assert.equal(q.runs[0]!.params.heads, 8);
+      assert.equal(q.runs[0]!.params.headsForce, undefined);
+      q.worker.finish();
+      await run;
+    } finally {
+      q.done();
+    }
   }
 });
