@@ -22,6 +22,7 @@ import { renderTimelineHtml } from './analysis/timelineReport';
 import { formatWeightsDiff, weightsDiff } from './analysis/weightsDiff';
 import { ATTENTION_OPTIONS, ATTENTION_USAGE, attentionCommand } from './cliAttention';
 import { formatSummary, formatTimeline, human, modelLine } from './cliFormat';
+import { MAX_IMAGE_SIZE } from './model/imageSize';
 
 const DEVICES: readonly DeviceName[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
 
@@ -36,10 +37,11 @@ function usage(): string {
     '  model-lens inspect FILE [--json] [--heads H] [--variant V]     (--json: model-lens/inspect@1 on stdout)',
     '  model-lens analyze CKPT [--images DIR] [--limit N] [--batch B] [--device D] [--heads H] [--variant V]',
     '                          [--distance-convention renormalised|vit] [--cka-tokens all|patch|cls|mean]',
-    '                          [--json OUT] [--html OUT] [--no-cache]',
+    '                          [--image-size N] [--json OUT] [--html OUT] [--no-cache]',
     '  model-lens compare CKPT_A CKPT_B [CKPT_C ...] [same options] [--heads-b H] [--variant-b V]',
     '                          (A is the reference for cross-model CKA)',
-    '  model-lens timeline DIR|CKPT... [--images DIR] [--limit N] [--batch B] [--device D] [--json OUT] [--html OUT] [--no-cache]',
+    '  model-lens timeline DIR|CKPT... [--images DIR] [--limit N] [--batch B] [--device D] [--image-size N]',
+    '                          [--json OUT] [--html OUT] [--no-cache]',
     '                          every checkpoint of a training run, ordered by step/epoch keys, file-name number or mtime',
     '  model-lens weights-diff CKPT_A CKPT_B [--json OUT]   keys, shapes, dtypes and ‖B − A‖/‖A‖ per block',
     ...ATTENTION_USAGE,
@@ -56,6 +58,8 @@ function usage(): string {
     '  --distance-convention C  renormalised (default: patch rows renormalised after dropping special',
     '                 tokens) | vit (raw patch block, as the ViT authors\' code); see docs/metrics.md',
     '  --cka-tokens T all (default: every token flattened) | patch | cls | mean (mean of the patch tokens)',
+    '  --image-size N analyse at N×N px instead of the native size (a multiple of the patch size); absolute',
+    '                 position embeddings are resampled bicubic as timm does; distances stay in input pixels',
     '  --json OUT     write the model-lens/analysis@1 JSON to OUT ("-" = stdout)',
     '  --html OUT     write a self-contained HTML report',
     '  --no-cache     neither read nor write the result cache',
@@ -72,9 +76,9 @@ function usage(): string {
 /** Options each command accepts (besides --help); anything else is a usage error naming the command. */
 const COMMAND_FLAGS: Record<string, readonly string[]> = {
   inspect: ['json', 'heads', 'heads-force', 'variant'],
-  analyze: ['images', 'limit', 'batch', 'device', 'heads', 'heads-force', 'variant', 'distance-convention', 'cka-tokens', 'json', 'html', 'no-cache'],
-  compare: ['images', 'limit', 'batch', 'device', 'heads', 'heads-b', 'heads-force', 'variant', 'variant-b', 'distance-convention', 'cka-tokens', 'json', 'html', 'no-cache'],
-  timeline: ['images', 'limit', 'batch', 'device', 'json', 'html', 'no-cache'],
+  analyze: ['images', 'limit', 'batch', 'device', 'heads', 'heads-force', 'variant', 'distance-convention', 'cka-tokens', 'image-size', 'json', 'html', 'no-cache'],
+  compare: ['images', 'limit', 'batch', 'device', 'heads', 'heads-b', 'heads-force', 'variant', 'variant-b', 'distance-convention', 'cka-tokens', 'image-size', 'json', 'html', 'no-cache'],
+  timeline: ['images', 'limit', 'batch', 'device', 'image-size', 'json', 'html', 'no-cache'],
 };
 
 /** `model-lens COMMAND --help`: that command's usage lines and the options it takes. */
@@ -113,7 +117,7 @@ interface Parsed {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['images', 'limit', 'batch', 'device', 'heads', 'heads-b', 'variant', 'variant-b', 'json', 'html', 'image', 'layer', 'head', 'query', 'png', 'opacity', 'distance-convention', 'cka-tokens']);
+const VALUE_FLAGS = new Set(['images', 'limit', 'batch', 'device', 'heads', 'heads-b', 'variant', 'variant-b', 'json', 'html', 'image', 'layer', 'head', 'query', 'png', 'opacity', 'distance-convention', 'cka-tokens', 'image-size']);
 const BOOL_FLAGS = new Set(['no-cache', 'help', 'version', 'cls', 'rollout', 'heads-force']);
 
 function parseArgs(argv: string[]): Parsed {
@@ -154,6 +158,13 @@ function intFlag(p: Parsed, name: string, min: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (v === true || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v === true ? 'nothing' : v}`);
+  return n;
+}
+
+/** `--image-size N`: a side in pixels; whether it fits the patch size is checked per model, which knows its patch. */
+function imageSizeFlag(p: Parsed): number | undefined {
+  const n = intFlag(p, 'image-size', 1);
+  if (n !== undefined && n > MAX_IMAGE_SIZE) throw new UsageError(`--image-size must be at most ${MAX_IMAGE_SIZE}, got ${n}`);
   return n;
 }
 
@@ -280,6 +291,7 @@ async function analyze(p: Parsed, compare: boolean): Promise<void> {
   set('variant', strFlag(p, 'variant'));
   set('distanceConvention', choiceFlag(p, 'distance-convention', DISTANCE_CONVENTIONS));
   set('ckaTokens', choiceFlag(p, 'cka-tokens', CKA_TOKEN_MODES));
+  set('imageSize', imageSizeFlag(p));
   if (compare) {
     set('headsB', intFlag(p, 'heads-b', 1));
     set('variantB', strFlag(p, 'variant-b'));
@@ -320,6 +332,8 @@ async function timeline(p: Parsed): Promise<void> {
   const limit = intFlag(p, 'limit', 1);
   if (images !== undefined) params.images = images;
   if (limit !== undefined) params.limit = limit;
+  const imageSize = imageSizeFlag(p);
+  if (imageSize !== undefined) params.imageSize = imageSize;
   warnSmallBatch(params.batchSize);
   if (!p.flags.has('no-cache')) params.cacheDir = defaultCacheDir();
   const jsonOut = p.flags.get('json');

@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import type { AnalysisResult, MetricBlock } from './analysis/resultSchema';
 import type { TimelineResult } from './analysis/timelineSchema';
 import type { ModelSummary } from './model/modelTypes';
-import { headsSourceLabel } from './protocol/modelLabels';
+import { analysedSizeText, headsSourceLabel } from './protocol/modelLabels';
 
 const fmt = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 
@@ -65,11 +65,21 @@ function probeLabel(p: AnalysisResult['probe']): string {
   return p.bundled ? 'bundled photographs' : `folder ${p.preprocess.folder ?? ''}`;
 }
 
+/** "Input      analysed at 224 px (native 518 px, …)" per model, when an image size was chosen. */
+function sizeLines(r: AnalysisResult): string[] {
+  const models = [r.model, ...(r.compare ? [r.compare.model] : []), ...(r.compareMore ?? []).map((c) => c.model)];
+  const texts = models.map((m) => analysedSizeText(m));
+  if (texts.every((t) => t === undefined)) return [];
+  if (models.length === 1 || texts.every((t) => t === texts[0])) return [`Input      ${texts[0] ?? ''}`];
+  return texts.map((t, i) => `Input ${String.fromCharCode(65 + i)}    ${t ?? 'native size'}`);
+}
+
 export function formatSummary(r: AnalysisResult, cached = false): string {
   const out: string[] = [];
   out.push(`Model      ${modelLine(r.model)}`);
   if (r.compare) out.push(`Model B    ${modelLine(r.compare.model)}`);
   (r.compareMore ?? []).forEach((c, i) => out.push(`Model ${String.fromCharCode(67 + i)}    ${modelLine(c.model)}`));
+  out.push(...sizeLines(r));
   const src = probeLabel(r.probe);
   out.push(`Probes     ${r.probe.count} images (${src}), batch ${r.probe.batchSize}, ${r.probe.preprocess.size.join('×')} px; CKA over ${r.cka.batches} batch(es)`);
   out.push(`Device     ${r.device.used}${r.device.requested !== r.device.used ? ` (requested ${r.device.requested})` : ''}${r.device.fallbackReason ? ` — ${r.device.fallbackReason}` : ''}`);

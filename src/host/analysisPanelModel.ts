@@ -100,6 +100,7 @@ export function runParams(files: readonly string[], s: ModelLensSettings, jobId:
   // The defaults are left out, so results and cache keys of default runs stay as they were.
   if (s.distanceConvention && s.distanceConvention !== 'renormalised') p.distanceConvention = s.distanceConvention;
   if (s.ckaTokens && s.ckaTokens !== 'all') p.ckaTokens = s.ckaTokens;
+  if (s.imageSize !== undefined) p.imageSize = s.imageSize;
   if (s.headsOverride !== undefined) {
     // Files that keep their recorded count get no override; the others (no count recorded) still need it.
     const keep = 'recordedFor' in heads ? heads.recordedFor : [];

@@ -20,6 +20,7 @@ import { lookupCachedAnalysis } from './analysisLookup';
 import type { HostServices, ModelLensSettings } from './services';
 import { ForkedWorker } from './workerHost';
 import { probeFolderSetting } from './probeSetting';
+import { MAX_IMAGE_SIZE } from '../model/imageSize';
 
 const DEVICES: readonly DeviceName[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
 
@@ -73,6 +74,7 @@ function readSettings(): ModelLensSettings {
   const base = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   const device = c.get<string>('device', 'auto');
   const heads = c.get<number | null>('headsOverride', null);
+  const size = c.get<number | null>('imageSize', null);
   const int = (v: unknown, dflt: number, min: number): number => (typeof v === 'number' && Number.isInteger(v) && v >= min ? v : dflt);
   return {
     probeImagesFolder: folder.length === 0 ? undefined : folder === SYNTHETIC_PROBES ? SYNTHETIC_PROBES : expandPath(folder, base),
@@ -83,6 +85,7 @@ function readSettings(): ModelLensSettings {
     cacheSizeLimitMB: int(c.get('cacheSizeLimitMB'), 256, 0),
     distanceConvention: choice(c.get('distanceConvention'), DISTANCE_CONVENTIONS),
     ckaTokens: choice(c.get('ckaTokens'), CKA_TOKEN_MODES),
+    imageSize: typeof size === 'number' && Number.isInteger(size) && size > 0 && size <= MAX_IMAGE_SIZE ? size : undefined,
   };
 }
 

@@ -45,6 +45,8 @@ export interface ModelLensSettings {
   /** DESIGN.md items 7 and 10; absent means the default. */
   distanceConvention?: DistanceConvention | undefined;
   ckaTokens?: CkaTokens | undefined;
+  /** `modelLens.imageSize`: analyse at this square input size (px); absent means each model's native size. */
+  imageSize?: number | undefined;
 }
 
 export interface HostServices {

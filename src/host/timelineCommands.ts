@@ -31,6 +31,7 @@ function timelineParams(inputs: string[], services: HostServices, jobId: string)
   const s = services.settings();
   const p: TimelineRunParams = { inputs, batchSize: s.batchSize, device: s.device, limit: s.probeCount, jobId, cacheDir: join(services.context.globalStorageUri.fsPath, ANALYSIS_CACHE_FOLDER) };
   if (s.probeImagesFolder !== undefined) p.images = s.probeImagesFolder;
+  if (s.imageSize !== undefined) p.imageSize = s.imageSize;
   return p;
 }
 

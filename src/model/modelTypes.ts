@@ -1,4 +1,5 @@
 // Output of architecture recognition; the `model` object of the result schemas (DESIGN.md).
+import type { PosEmbedResampling } from './posEmbedResample';
 
 export type ModelFamily =
   | 'timm-vit'
@@ -50,6 +51,13 @@ export interface ModelSummary {
   notAnalyzable?: string;
   /** Windowed models (Swin): the stages in layer order. */
   stages?: StageSummary[];
+  /**
+   * In a result analysed at an input size the user chose (`--image-size`): the size the checkpoint was
+   * recognised at; `imageSize` is then the size the analysis ran at. Absent when no size was chosen.
+   */
+  nativeImageSize?: [number, number];
+  /** How the absolute position embedding was brought from the native grid to the analysed one, when it was. */
+  posEmbedResampling?: PosEmbedResampling;
 }
 
 /** One stage of a hierarchical model: its blocks are `layers` consecutive layers from `firstLayer` (0-based). */

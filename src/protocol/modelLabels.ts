@@ -1,5 +1,6 @@
 // Human names of the model families that architecture recognition reports, shared by the inspector
 // webview and the hover (the webview may import only src/protocol; the host must not import webview code).
+import type { ModelSummary } from '../model/modelTypes';
 
 const FAMILIES: Record<string, string> = {
   'timm-vit': 'ViT (timm)',
@@ -51,4 +52,20 @@ const HEADS_SOURCES: Record<string, string> = {
 /** Where a head count came from, in words ("from the config"); unknown values pass through. */
 export function headsSourceLabel(source: string): string {
   return HEADS_SOURCES[source] ?? source;
+}
+
+type SizedModel = Pick<ModelSummary, 'imageSize' | 'nativeImageSize' | 'posEmbedResampling'>;
+
+const px = (s: readonly [number, number]): string => (s[0] === s[1] ? `${s[0]} px` : `${s[0]}×${s[1]} px`);
+
+/**
+ * "analysed at 224 px (native 518 px, position embeddings resampled bicubic)" for a model analysed at a size
+ * the user chose; undefined when none was chosen (the model ran at its own size). Shared by the CLI and the view.
+ */
+export function analysedSizeText(m: SizedModel): string | undefined {
+  if (!m.nativeImageSize || !m.imageSize) return undefined;
+  if (m.nativeImageSize[0] === m.imageSize[0] && m.nativeImageSize[1] === m.imageSize[1]) return `analysed at ${px(m.imageSize)} (native)`;
+  const r = m.posEmbedResampling;
+  const how = r ? `position embeddings resampled ${r.method}${r.antialias ? '' : ' without antialiasing'}` : 'no absolute position embedding to resample';
+  return `analysed at ${px(m.imageSize)} (native ${px(m.nativeImageSize)}, ${how})`;
 }

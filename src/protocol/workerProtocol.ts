@@ -56,6 +56,11 @@ export interface AnalysisRunParams {
   distanceConvention?: DistanceConvention;
   /** Tokens of the block output that enter CKA (DESIGN.md item 10; default all). */
   ckaTokens?: CkaTokens;
+  /**
+   * Analyse every model at this square input size (px) instead of its native one: absolute position
+   * embeddings are resampled bicubic (timm's default); models that cannot be are refused. Absent: native.
+   */
+  imageSize?: number;
   /** Echoed in progress notifications so the host can route them. */
   jobId?: string;
 }
@@ -69,6 +74,8 @@ export interface TimelineRunParams {
   limit?: number;
   batchSize: number;
   device: DeviceName;
+  /** As in AnalysisRunParams: every checkpoint analysed at this input size (px). */
+  imageSize?: number;
   /** Result cache folder; each checkpoint's entry is read from and written to its `timeline/` (absent: no cache). */
   cacheDir?: string;
   jobId?: string;

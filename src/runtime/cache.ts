@@ -31,6 +31,7 @@ export interface CacheKeyInput {
   variantB?: string | undefined;
   distanceConvention?: string | undefined;
   ckaTokens?: string | undefined;
+  imageSize?: number | undefined;
 }
 
 /** The cache the CLI and the analysis commands use. */
@@ -77,7 +78,7 @@ export async function cacheKey(params: CacheKeyInput): Promise<{ key: string; fi
   const files = [await fileIdentity(params.file)];
   if (params.fileB !== undefined) files.push(await fileIdentity(params.fileB));
   for (const f of params.more ?? []) files.push(await fileIdentity(f));
-  const opts = [params.batchSize, params.device, params.limit ?? '', params.heads ?? '', params.headsB ?? '', params.variant ?? '', params.variantB ?? '', params.distanceConvention ?? 'renormalised', params.ckaTokens ?? 'all', ...(params.headsForce ? ['force'] : [])].join('\0');
+  const opts = [params.batchSize, params.device, params.limit ?? '', params.heads ?? '', params.headsB ?? '', params.variant ?? '', params.variantB ?? '', params.distanceConvention ?? 'renormalised', params.ckaTokens ?? 'all', ...(params.headsForce ? ['force'] : []), ...(params.imageSize !== undefined ? [`size=${params.imageSize}`] : [])].join('\0');
   const key = [CACHE_VERSION, ...files.map((f) => `${f.path}\0${f.size}\0${f.mtimeMs}`), opts, probeIdentity(params)].join('\u0001');
   return { key, files };
 }

@@ -31,7 +31,7 @@ export function modelLetter(m: number): string {
 
 /** The models of `analysis/run`: `file`, then `fileB`, then `more` (an N-way comparison). */
 export function modelRequests(params: AnalysisRunParams): ModelRequest[] {
-  const opts = { distanceConvention: params.distanceConvention, ckaTokens: params.ckaTokens };
+  const opts = { distanceConvention: params.distanceConvention, ckaTokens: params.ckaTokens, ...(params.imageSize !== undefined ? { imageSize: params.imageSize } : {}) };
   const force = params.headsForce === true ? { headsForce: true } : {};
   const reqs: ModelRequest[] = [{ file: params.file, variant: params.variant, heads: params.heads, ...opts, ...force }];
   if (params.fileB !== undefined) reqs.push({ file: params.fileB, variant: params.variantB, heads: params.headsB, ...opts, ...force });

@@ -20,6 +20,7 @@ import { onnxruntimeLoaded } from './ortRuntime';
 import { instrumentOnnxFile } from '../analysis/graph/instrument';
 import { runTimeline } from './timelineJob';
 import { weightsDiff } from '../analysis/weightsDiff';
+import { MAX_IMAGE_SIZE } from '../model/imageSize';
 
 const DEVICES: readonly DeviceName[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
 
@@ -66,6 +67,9 @@ export function parseRunParams(raw: unknown): AnalysisRunParams {
   set('variantB', optStr(p['variantB'], 'variantB'));
   set('distanceConvention', optChoice(p['distanceConvention'], 'distanceConvention', DISTANCE_CONVENTIONS));
   set('ckaTokens', optChoice(p['ckaTokens'], 'ckaTokens', CKA_TOKEN_MODES));
+  const size = optInt(p['imageSize'], 'imageSize', 1);
+  if (size !== undefined && size > MAX_IMAGE_SIZE) bad(`imageSize must be at most ${MAX_IMAGE_SIZE}`);
+  set('imageSize', size);
   set('jobId', optStr(p['jobId'], 'jobId'));
   return out;
 }
@@ -79,6 +83,7 @@ export function parseTimelineParams(raw: unknown): TimelineRunParams {
   const out: TimelineRunParams = { inputs: inputs.map((f, i) => str(f, `inputs[${i}]`)), batchSize: base.batchSize, device: base.device };
   if (base.images !== undefined) out.images = base.images;
   if (base.limit !== undefined) out.limit = base.limit;
+  if (base.imageSize !== undefined) out.imageSize = base.imageSize;
   if (base.jobId !== undefined) out.jobId = base.jobId;
   const cacheDir = optStr(p['cacheDir'], 'cacheDir');
   if (cacheDir !== undefined) out.cacheDir = cacheDir;

@@ -26,6 +26,12 @@ export async function prepareModel(file: string, opts: PrepareOptions, signal?: 
     if (!t) throw new ModelLensError('not-analyzable', file, `tensor "${name}" needed by the ${family} graph is missing`);
     return readTensorF32(t);
   };
-  if (swinSpec) return prepareFromSwinSpec(file, summary, swinSpec, weights);
+  if (swinSpec) {
+    const size = opts.imageSize;
+    if (size !== undefined && (size !== swinSpec.imageSize[0] || size !== swinSpec.imageSize[1])) {
+      throw new ModelLensError('not-analyzable', file, `image size ${size} px: a ${swinSpec.family} model's windows and relative position bias are fixed to its ${swinSpec.imageSize.join('×')} px input, so Model Lens analyses it only at that size (leave the image size unset)`);
+    }
+    return prepareFromSwinSpec(file, summary, swinSpec, weights, size !== undefined);
+  }
   return prepareFromSpec(file, summary, spec!, weights, opts);
 }

@@ -77,7 +77,7 @@ export async function openModels(requests: readonly ModelRequest[], requested: D
 export async function openModel(req: ModelRequest, device: DeviceName | DeviceOutcome, ctx: OpenContext): Promise<{ run: ModelRun; device: DeviceOutcome; sessionMs: number }> {
   const { hooks, jobId } = ctx;
   hooks.progress({ jobId, done: 0, total: 1, phase: 'load', message: req.file });
-  const model = await ctx.prepare(req.file, { variant: req.variant, heads: req.heads, distanceConvention: req.distanceConvention, ckaTokens: req.ckaTokens, ...(req.headsForce ? { headsForce: true } : {}) }, hooks.signal);
+  const model = await ctx.prepare(req.file, { variant: req.variant, heads: req.heads, distanceConvention: req.distanceConvention, ckaTokens: req.ckaTokens, ...(req.headsForce ? { headsForce: true } : {}), ...(req.imageSize !== undefined ? { imageSize: req.imageSize } : {}) }, hooks.signal);
   checkAbort(hooks.signal);
   // Weight arrays read for the graph are garbage now; free them before onnxruntime copies the initializers.
   collectGarbage();

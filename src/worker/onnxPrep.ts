@@ -7,6 +7,8 @@ import { instrumentOnnxFile } from '../analysis/graph/instrument';
 import { openCheckpoint } from '../formats/openCheckpoint';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../analysis/probes';
 import type { PrepareOptions, PreparedModel } from './preparedModel';
+import { ModelLensError } from '../formats/errors';
+import { summaryAtImageSize } from '../model/imageSize';
 
 export async function prepareOnnxFile(file: string, opts: PrepareOptions): Promise<PreparedModel> {
   const t0 = performance.now();
@@ -14,6 +16,9 @@ export async function prepareOnnxFile(file: string, opts: PrepareOptions): Promi
     ...(opts.distanceConvention ? { distanceConvention: opts.distanceConvention } : {}),
     ...(opts.ckaTokens ? { ckaTokens: opts.ckaTokens } : {}),
   });
+  if (opts.imageSize !== undefined && (opts.imageSize !== inst.imageSize[0] || opts.imageSize !== inst.imageSize[1])) {
+    throw new ModelLensError('not-analyzable', file, `image size ${opts.imageSize} px: an ONNX graph is exported for one input size (${inst.imageSize.join('×')} px here), so it is analysed only at that size; export it again at ${opts.imageSize} px, or leave the image size unset`);
+  }
   const size = (await stat(file)).size;
   const heads = inst.heads ?? opts.heads ?? null;
   const warnings = [...inst.warnings];
@@ -39,7 +44,7 @@ export async function prepareOnnxFile(file: string, opts: PrepareOptions): Promi
   };
   return {
     file,
-    summary,
+    summary: opts.imageSize !== undefined ? summaryAtImageSize(summary, inst.imageSize, inst.imageSize, undefined) : summary,
     onnx: inst.model,
     inputName: inst.inputName,
     layers: inst.layers,

@@ -3,6 +3,9 @@ import type { ModelSummary, VitSpec } from '../model/modelTypes';
 import type { CkaTokens, DistanceConvention } from '../analysis/resultSchema';
 import { buildAnalysisGraph, type WeightFeed } from '../analysis/graph/vitGraph';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../analysis/probes';
+import { ModelLensError } from '../formats/errors';
+import { resampledPosEmbed, specAtImageSize, summaryAtImageSize } from '../model/imageSize';
+import type { PosEmbedResampling } from '../model/posEmbedResample';
 
 /** Everything the job loop needs about one model; `onnx` is dropped once the session exists. */
 export interface PreparedModel {
@@ -38,6 +41,8 @@ export interface PrepareOptions {
   perImage?: boolean | undefined;
   /** Build the graph with its weights as inputs, so one session serves every checkpoint of the architecture. */
   weightsAsInputs?: boolean | undefined;
+  /** Analyse at this square input size (px) instead of the native one; absent: native. */
+  imageSize?: number | undefined;
 }
 
 /** Warnings about a guessed head count; worded for both the CLI and VS Code, which show the same result. */
@@ -50,7 +55,28 @@ export function headsWarning(summary: ModelSummary): string[] {
 }
 
 /** Builds the analysis graph for a recognized ViT spec; `weights` returns fp32 copies of named tensors. */
-export async function prepareFromSpec(file: string, summary: ModelSummary, spec: VitSpec, weights: (name: string) => Promise<Float32Array>, opts: PrepareOptions = {}): Promise<PreparedModel> {
+export async function prepareFromSpec(file: string, summary: ModelSummary, nativeSpec: VitSpec, nativeWeights: (name: string) => Promise<Float32Array>, opts: PrepareOptions = {}): Promise<PreparedModel> {
+  let spec = nativeSpec;
+  let weights = nativeWeights;
+  let resampling: PosEmbedResampling | undefined;
+  let native: [number, number] | undefined;
+  if (opts.imageSize !== undefined) {
+    const sized = specAtImageSize(nativeSpec, opts.imageSize);
+    if (!sized.ok) throw new ModelLensError('not-analyzable', file, sized.problem);
+    ({ spec, native } = sized);
+    const grids = sized.grids;
+    const posName = nativeSpec.weights.posEmbed;
+    if (grids && posName !== undefined) {
+      weights = async (name) => {
+        const w = await nativeWeights(name);
+        if (name !== posName) return w;
+        const r = resampledPosEmbed(nativeSpec, w, grids);
+        if (!r) throw new ModelLensError('not-analyzable', file, `the position embedding ${posName} has ${w.length / nativeSpec.dim} rows, which do not fit the ${grids.from.join('×')} patch grid of the native ${native?.join('×')} px input; it cannot be resampled`);
+        resampling = r.resampling;
+        return r.data;
+      };
+    }
+  }
   const graph = await buildAnalysisGraph(spec, weights, {
     file,
     ...(opts.weightsAsInputs ? { weightsAsInputs: true } : {}),
@@ -61,7 +87,7 @@ export async function prepareFromSpec(file: string, summary: ModelSummary, spec:
   const patchTokens = (spec.imageSize[0] / spec.patchSize[0]) * (spec.imageSize[1] / spec.patchSize[1]);
   return {
     file,
-    summary,
+    summary: native ? summaryAtImageSize(summary, native, spec.imageSize, resampling) : summary,
     onnx: graph.model,
     inputName: graph.inputName,
     layers: spec.layers,

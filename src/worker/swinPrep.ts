@@ -5,13 +5,15 @@ import type { ModelSummary } from '../model/modelTypes';
 import { swinLayers } from '../model/swinTypes';
 import type { SwinSpec } from '../model/swinTypes';
 import type { PreparedModel } from './preparedModel';
+import { summaryAtImageSize } from '../model/imageSize';
 
-export async function prepareFromSwinSpec(file: string, summary: ModelSummary, spec: SwinSpec, weights: (name: string) => Promise<Float32Array>): Promise<PreparedModel> {
+/** `sizeAsked`: the user chose the (native) size, which the result then records as both sizes. */
+export async function prepareFromSwinSpec(file: string, summary: ModelSummary, spec: SwinSpec, weights: (name: string) => Promise<Float32Array>, sizeAsked = false): Promise<PreparedModel> {
   const graph = await buildSwinAnalysisGraph(spec, weights, { file });
   const heads = Math.max(...graph.headsPerLayer);
   return {
     file,
-    summary,
+    summary: sizeAsked ? summaryAtImageSize(summary, spec.imageSize, spec.imageSize, undefined) : summary,
     onnx: graph.model,
     inputName: graph.inputName,
     layers: swinLayers(spec),

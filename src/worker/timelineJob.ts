@@ -86,7 +86,7 @@ async function analyzeCheckpoint(st: TimelineState, file: string): Promise<Timel
   const { hooks, params } = st;
   const timing = newTiming();
   const t0 = performance.now();
-  const model = await st.prepare(file, { weightsAsInputs: true }, hooks.signal);
+  const model = await st.prepare(file, { weightsAsInputs: true, ...(params.imageSize !== undefined ? { imageSize: params.imageSize } : {}) }, hooks.signal);
   checkAbort(hooks.signal);
   const tSession = performance.now();
   const run = await sessionFor(st, model);
@@ -170,7 +170,7 @@ export async function runTimeline(params: TimelineRunParams, hooks: JobHooks, pr
   }
   const cache = params.cacheDir !== undefined ? new TimelineCache(params.cacheDir) : undefined;
   const st: TimelineState = { params, hooks, prepare, jobId, sessionsCreated: 0 };
-  const keyOf = (file: string): Parameters<TimelineCache['get']>[0] => ({ file, batchSize: params.batchSize, device: params.device, images: params.images, limit: params.limit });
+  const keyOf = (file: string): Parameters<TimelineCache['get']>[0] => ({ file, batchSize: params.batchSize, device: params.device, images: params.images, limit: params.limit, imageSize: params.imageSize });
   const entries: Array<{ c: RunCheckpoint; entry: TimelineEntry; cached: boolean }> = [];
   const skipped = [...listing.skipped];
   try {
