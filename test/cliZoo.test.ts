@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -90,4 +90,36 @@ test('heads, honestly: inspect says where the count came from; a contradicting -
   assert.equal(forced.code, 0, forced.err);
   const res = JSON.parse(forced.out) as Result;
   assert.equal(res.model.heads, 2);
+});
+
+test('HF BEiT / Data2Vec-vision through the CLI: inspect says the family and where the heads came from; an unexplained encoder tensor is refused by name', () => {
+  const run = (...args: string[]): { code: number | null; out: string; err: string } => {
+    const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env, timeout: 120_000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  const beit = run('inspect', join(FIX, 'zoo', 'hf_beit', 'pytorch_model.bin'));
+  assert.equal(beit.code, 0, beit.err);
+  assert.match(beit.out, /hf-beit, 2 layers × 4 heads \(from the config: num_attention_heads\)/);
+  const src = join(FIX, 'zoo', 'hf_data2vec_vision');
+  const d2v = run('inspect', join(src, 'model.safetensors'));
+  assert.match(d2v.out, /hf-data2vec-vision, 2 layers × 12 heads \(read from the weights: encoder\.relative_position_bias\.relative_position_bias_table/);
+  assert.doesNotMatch(d2v.out, /not analyzable/);
+  // The same file with one more tensor in a block (as a qk-norm variant would have), beside the same config.json.
+  const bytes = readFileSync(join(src, 'model.safetensors'));
+  const hlen = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + hlen).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+  const data = bytes.subarray(8 + hlen);
+  const extra = 'encoder.layer.1.attention.attention.q_norm.weight';
+  header[extra] = { dtype: 'F32', shape: [48], data_offsets: [data.length, data.length + 48 * 4] };
+  let hb = Buffer.from(JSON.stringify(header), 'utf8');
+  hb = Buffer.concat([hb, Buffer.alloc((8 - (hb.length % 8)) % 8, 0x20)]);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(hb.length));
+  const dir = join(tmp, 'd2v_qknorm');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'model.safetensors'), Buffer.concat([len, hb, data, Buffer.alloc(48 * 4)]));
+  copyFileSync(join(src, 'config.json'), join(dir, 'config.json'));
+  const refused = run('analyze', join(dir, 'model.safetensors'), '--limit', '4', '--batch', '4', '--no-cache', '--device', 'cpu');
+  assert.equal(refused.code, 2, refused.err);
+  assert.match(refused.err, /not supported yet: unrecognized block tensors \(encoder\.layer\.1\.attention\.attention\.q_norm\.weight\)/);
 });

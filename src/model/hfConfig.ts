@@ -18,6 +18,8 @@ export const HF_VISION_DEFAULTS: Readonly<Record<string, HfVisionDefaults>> = {
   clip: { heads: 12, lnEps: 1e-5, act: 'quick_gelu' },
   siglip: { heads: 12, lnEps: 1e-6, act: 'gelu_pytorch_tanh' },
   dinov2: { heads: 12, lnEps: 1e-6, act: 'gelu' },
+  beit: { heads: 12, lnEps: 1e-12, act: 'gelu' },
+  'data2vec-vision': { heads: 12, lnEps: 1e-12, act: 'gelu' },
 };
 
 /** The vision section of the sidecar config and the model_type it belongs to. */

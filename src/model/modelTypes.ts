@@ -17,6 +17,8 @@ export type ModelFamily =
   | 'dino'
   | 'dinov2'
   | 'hf-dinov2'
+  | 'hf-beit'
+  | 'hf-data2vec-vision'
   | 'mocov3'
   | 'deit3'
   | 'eva02'

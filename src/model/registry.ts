@@ -1,6 +1,6 @@
 // Every layout family Model Lens knows, in the order they are tried: the first whose keys match builds the
-// summary. More specific layouts come before the ones they would also match: HF DINOv2 before HF ViT
-// (same anchor), and the timm-named layouts (MoCo v3, DINOv2, DeiT III, SimMIM, BEiT, MAE, DINO) before
+// summary. More specific layouts come before the ones they would also match: HF DINOv2 and HF BEiT /
+// Data2Vec-vision before HF ViT (same anchor), and the timm-named layouts (MoCo v3, DINOv2, DeiT III, SimMIM, BEiT, MAE, DINO) before
 // plain timm. Adding a family: one file in families/ and one line here.
 
 import type { LayoutFamily } from './layoutFamily';
@@ -10,6 +10,7 @@ import { deit3Family } from './families/deit3';
 import { dinoFamily } from './families/dino';
 import { dinov2Family } from './families/dinov2';
 import { eva02Family } from './families/eva02';
+import { hfBeitFamily } from './families/hfBeit';
 import { hfClipFamily } from './families/hfClip';
 import { hfDinov2Family } from './families/hfDinov2';
 import { hfSiglipFamily } from './families/hfSiglip';
@@ -25,6 +26,7 @@ import { torchvisionVitFamily } from './families/torchvisionVit';
 export const LAYOUT_FAMILIES: readonly LayoutFamily[] = [
   onnxGraphFamily,
   hfDinov2Family,
+  hfBeitFamily,
   hfVitFamily,
   hfClipFamily,
   hfSiglipFamily,

@@ -14,7 +14,7 @@ export const IMAGENET_STD_RGB: [number, number, number] = [0.229, 0.224, 0.225];
 export const FAMILY_LN_EPS: Readonly<Record<ModelFamily, number>> = {
   'timm-vit': 1e-6, deit: 1e-6, 'deit-distilled': 1e-6, mae: 1e-6, beit: 1e-6, simmim: 1e-6,
   'hf-vit': 1e-12, 'torchvision-vit': 1e-6, swin: 1e-5, swinv2: 1e-5, 'onnx-graph': 1e-6, unknown: 1e-6,
-  clip: 1e-5, 'hf-clip': 1e-5, 'hf-siglip': 1e-6, dino: 1e-6, dinov2: 1e-6, 'hf-dinov2': 1e-6, mocov3: 1e-6, deit3: 1e-6, eva02: 1e-6,
+  clip: 1e-5, 'hf-clip': 1e-5, 'hf-siglip': 1e-6, dino: 1e-6, dinov2: 1e-6, 'hf-dinov2': 1e-6, 'hf-beit': 1e-12, 'hf-data2vec-vision': 1e-12, mocov3: 1e-6, deit3: 1e-6, eva02: 1e-6,
 };
 
 /** A family's tensor names for one plain ViT, in the canonical roles of VitSpec. */

@@ -18,6 +18,8 @@ const FAMILIES: Record<string, string> = {
   dino: 'DINO ViT',
   dinov2: 'DINOv2 ViT',
   'hf-dinov2': 'DINOv2 ViT (Hugging Face)',
+  'hf-beit': 'BEiT (Hugging Face)',
+  'hf-data2vec-vision': 'Data2Vec-vision (Hugging Face)',
   mocov3: 'MoCo v3 ViT',
   deit3: 'DeiT III',
   eva02: 'EVA-02',
