@@ -2,6 +2,7 @@
 // warnings. Node tests import this file directly. CSV/export names are in src/protocol/analysisExport.ts and
 // the structural check of results in src/protocol/analysisResultCheck.ts (shared with the host).
 import { baseName } from '../src/protocol/analysisExport';
+import { analysedSizeText } from '../src/protocol/modelLabels';
 import type { AnalysisResult, MetricBlock, ModelSummary } from '../src/protocol/analysisViewProtocol';
 
 /** One head of one layer; `x` is the plotted position (layer, possibly shifted in comparisons). */
@@ -149,7 +150,7 @@ export function modelRows(m: ModelSummary): [string, string][] {
     ['Layers × heads', `${m.layers ?? '?'} × ${m.heads ?? '?'}${m.headsSource === 'override' ? ' (heads overridden)' : m.headsSource === 'dim/64' ? ' (heads guessed as dim/64)' : ''}`],
     ['Width', m.dim !== null ? String(m.dim) : '—'],
     ['Patch', m.patchSize ? `${dims(m.patchSize)} px` : '—'],
-    ['Input', m.imageSize ? `${dims(m.imageSize)} px` : '—'],
+    ['Input', analysedSizeText(m) ?? (m.imageSize ? `${dims(m.imageSize)} px` : '—')],
     ['Parameters', formatParams(m.params)],
     ['Dtype', m.dtype],
   ];
