@@ -6,7 +6,7 @@ export const DTYPE_BYTES: Readonly<Record<DType, number>> = {
   F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1, F8_E4M3: 1, F8_E5M2: 1,
 };
 
-export type CheckpointFormat = 'safetensors' | 'safetensors-sharded' | 'pytorch-zip' | 'pytorch-legacy' | 'onnx';
+export type CheckpointFormat = 'safetensors' | 'safetensors-sharded' | 'pytorch-zip' | 'pytorch-legacy' | 'torchscript' | 'onnx';
 
 export interface TensorLocation {
   /** File that holds the bytes (a shard, the zip, or ONNX external data). */

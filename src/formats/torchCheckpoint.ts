@@ -23,6 +23,7 @@ import {
   setOwn,
   type PyValue,
 } from './pickle';
+import { checkScriptGlobals, flattenScriptModule, isTorchScriptArchive, scriptCodeEntries, torchScriptFinding, withoutScriptMarkerFindings } from './torchScript';
 import { WindowReader } from './windowReader';
 import { entryDataOffset, entryDataOffsets, openZip, readEntry, type ZipArchive, type ZipEntry } from './zip';
 
@@ -122,7 +123,21 @@ export async function readTorchZip(src: ByteSource, opts: TorchOpenOptions = {})
     rejectTrailing: true,
     persistentLoad: (pid, at) => storageFromPid(file, pid, at, storages),
   });
-  const findings: Finding[] = [...result.findings];
+  let findings: Finding[] = [...result.findings];
+  let root = result.value;
+  let format: Checkpoint['format'] = 'pytorch-zip';
+  let scriptRoot: string | undefined;
+  if (isTorchScriptArchive(zip, prefix, (r) => records.get(r) !== undefined)) {
+    // torch.jit.load would compile code/ and run it; only data.pkl's module tree is read, inertly.
+    checkScriptGlobals(file, pklName, result.globals);
+    const tree = flattenScriptModule(file, pklName, result.value);
+    const dict = new PyDict();
+    for (const [name, t] of tree.tensors) dict.set(name, t);
+    root = dict;
+    format = 'torchscript';
+    scriptRoot = tree.rootClass;
+    findings = [...withoutScriptMarkerFindings(findings), torchScriptFinding(tree, scriptCodeEntries(zip, prefix), records.get('constants.pkl') !== undefined)];
+  }
   // Local headers of all storages, read in file order through one read-ahead window.
   const wanted = [...storages.values()]
     .map((s) => records.get(`data/${s.key}`))
@@ -145,9 +160,13 @@ export async function readTorchZip(src: ByteSource, opts: TorchOpenOptions = {})
     }
     return { start, bytes: Number(bytes) };
   };
-  const ck = await assemble(file, src.size, 'pytorch-zip', result.value, findings, resolveStorage, opts, zip);
+  const ck = await assemble(file, src.size, format, root, findings, resolveStorage, opts, zip);
   // Archive facts worth showing beside the tensors.
   setOwn(ck.metadata, 'torch.archive', prefix.replace(/\/$/, '') || '(root)');
+  if (scriptRoot !== undefined) {
+    setOwn(ck.metadata, 'torchscript.root_class', scriptRoot);
+    setOwn(ck.metadata, 'torchscript.code', `${scriptCodeEntries(zip, prefix)} entries under code/, not read`);
+  }
   setOwn(ck.metadata, 'torch.pickle_protocol', String(result.protocol));
   for (const [rec, key] of [['version', 'torch.format_version'], ['.data/version', 'torch.data_version'], ['byteorder', 'torch.byteorder']] as const) {
     const e = records.get(rec);
