@@ -123,3 +123,23 @@ test('HF BEiT / Data2Vec-vision through the CLI: inspect says the family and whe
   assert.equal(refused.code, 2, refused.err);
   assert.match(refused.err, /not supported yet: unrecognized block tensors \(encoder\.layer\.1\.attention\.attention\.q_norm\.weight\)/);
 });
+
+test('an OpenAI TorchScript release (.pt archive) gives exactly the numbers of the same weights as a state dict; inspect says what it read', () => {
+  const jit = zoo.models.find((m) => m.file.endsWith('clip_vit_b8_jit.pt'))!;
+  const plain = zoo.models.find((m) => m.file.endsWith('clip_vit_b8_state_dict.pt'))!;
+  const ref = JSON.parse(readFileSync(join(FIX, jit.ref!), 'utf8')) as Ref;
+  const a = analyze(jit.file, ref) as Result & { model: { format: string }; specialMass: unknown };
+  const b = analyze(plain.file, ref) as Result & { model: { format: string }; specialMass: unknown };
+  assert.equal(a.model.format, 'torchscript');
+  assert.equal(b.model.format, 'pytorch-zip');
+  assert.equal(a.model.family, 'clip');
+  assert.deepEqual(a.attentionDistance, b.attentionDistance);
+  assert.deepEqual(a.headDiversity, b.headDiversity);
+  assert.deepEqual(a.specialMass, b.specialMass);
+  assert.deepEqual(a.cka, b.cka);
+  const r = spawnSync(process.execPath, [cli, 'inspect', join(FIX, jit.file)], { encoding: 'utf8', env, timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /\(torchscript, /);
+  assert.match(r.stdout, /clip, 2 layers × 2 heads/);
+  assert.match(r.stdout, /TorchScript archive \(torch\.jit\.save\).*its code\/ folder \(66 files\).* were neither read nor executed/);
+});
