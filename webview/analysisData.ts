@@ -150,7 +150,7 @@ export function modelRows(m: ModelSummary): [string, string][] {
     ['Layers × heads', `${m.layers ?? '?'} × ${m.heads ?? '?'}${m.headsSource === 'override' ? ' (heads overridden)' : m.headsSource === 'dim/64' ? ' (heads guessed as dim/64)' : ''}`],
     ['Width', m.dim !== null ? String(m.dim) : '—'],
     ['Patch', m.patchSize ? `${dims(m.patchSize)} px` : '—'],
-    ['Input', analysedSizeText(m) ?? (m.imageSize ? `${dims(m.imageSize)} px` : '—')],
+    ['Input', m.imageSize ? `${dims(m.imageSize)} px${m.nativeImageSize && dims(m.nativeImageSize) !== dims(m.imageSize) ? ` (native ${dims(m.nativeImageSize)} px)` : ''}` : '—'],
     ['Parameters', formatParams(m.params)],
     ['Dtype', m.dtype],
   ];
@@ -264,9 +264,14 @@ export function probeRows(r: AnalysisResult): [string, string][] {
       : tail > 0 && tail < 4
         ? `${batchPlan(p.count - tail, bs)}; the last ${tail} left out`
         : batchPlan(p.count, bs);
+  // An input size the user chose: the size the run used and each model's native one.
+  const sizeA = analysedSizeText(r.model);
+  const sizeB = r.compare ? analysedSizeText(r.compare.model) : undefined;
+  const sized: [string, string][] = sizeA === undefined ? [] : sizeB === undefined || sizeB === sizeA ? [['Input size', sizeA]] : [['Input size', `A ${sizeA}; B ${sizeB}`]];
   return [
     ['Probes', src],
     ['Images', `${p.count}${skipped} in ${batchPlan(p.count, bs)}${size}`],
+    ...sized,
     ['CKA', `${ckaText}${r.compare ? ', same batches for both models' : ''}`],
   ];
 }

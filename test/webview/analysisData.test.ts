@@ -276,10 +276,14 @@ test('hierarchical models: stage rows, ragged heads and the per-stage uniform re
   assert.match(rows.find((r) => r[0] === 'Stages')![1], /1: 16² tokens of 2 px, window 4; 2: 8² tokens of 4 px/);
 });
 
-test('the model card shows both sizes of a model analysed at a chosen size, and the one size otherwise', () => {
+test('model and Run cards show both sizes of a model analysed at a chosen size, and the one size otherwise', () => {
   const base = { file: '/x/dinov2.pth', format: 'pytorch-zip', family: 'dinov2', layers: 12, heads: 6, headsSource: 'config', dim: 384, patchSize: [14, 14], imageSize: [224, 224], specialTokens: 5, params: 1, dtype: 'F32', dtypes: {} } as const;
   const input = (m: Parameters<typeof modelRows>[0]): string | undefined => modelRows(m).find((r) => r[0] === 'Input')?.[1];
   assert.equal(input({ ...base, imageSize: [224, 224], patchSize: [14, 14] }), '224 px');
   const resampling = { method: 'bicubic', antialias: true, alignCorners: false, fromGrid: [37, 37], toGrid: [16, 16], prefixTokens: 1 } as const;
-  assert.equal(input({ ...base, imageSize: [224, 224], patchSize: [14, 14], nativeImageSize: [518, 518], posEmbedResampling: { ...resampling, fromGrid: [37, 37], toGrid: [16, 16] } }), 'analysed at 224 px (native 518 px, position embeddings resampled bicubic)');
+  const sized = { ...base, imageSize: [224, 224] as [number, number], patchSize: [14, 14] as [number, number], nativeImageSize: [518, 518] as [number, number], posEmbedResampling: { ...resampling, fromGrid: [37, 37] as [number, number], toGrid: [16, 16] as [number, number] } };
+  assert.equal(input(sized), '224 px (native 518 px)');
+  const r = fixture('vitb16-mim.json');
+  assert.equal(probeRows(r).find((x) => x[0] === 'Input size'), undefined);
+  assert.deepEqual(probeRows({ ...r, model: sized }).find((x) => x[0] === 'Input size'), ['Input size', 'analysed at 224 px (native 518 px, position embeddings resampled bicubic)']);
 });
