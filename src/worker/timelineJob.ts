@@ -227,6 +227,11 @@ function finishTimeline(listing: Awaited<ReturnType<typeof listRun>>, entries: R
   const layers = last.entry.result.cka.matrix.length;
   const checkpoints = entries.map(({ c, entry, cached }) => timelineCheckpoint(c, entry.result, layerwiseCka(entry.grams, last.entry.grams, layers), cached));
   const timing: NonNullable<TimelineResult['timing']> = { totalMs: performance.now() - t0, sessionsCreated: st.sessionsCreated };
+  // Phase sums over the checkpoints analysed now (cached ones cost nothing), so the bench can say where a run's time goes.
+  for (const { entry, cached } of entries) {
+    if (cached) continue;
+    for (const [k, v] of Object.entries(entry.result.timing)) if (k !== 'totalMs' && k !== 'peakRssMb') timing[k] = (timing[k] ?? 0) + v;
+  }
   const peak = peakRssMb();
   if (peak !== undefined) timing['peakRssMb'] = peak;
   st.hooks.progress({ jobId: st.jobId, done: entries.length, total: entries.length, phase: 'done' });
