@@ -201,3 +201,13 @@ export function hoverMarkdown(p: HoverParts): string {
   // Two trailing spaces would be fragile; separate lines as paragraphs.
   return lines.join('\n\n');
 }
+
+/** The hover over a run folder's path: its last timeline's sparklines and a link that reopens it. */
+export function runFolderMarkdown(r: RunSummary, timelineCommand: string): string {
+  const lines = [`**Model Lens** · training run ${escapeMarkdown(basename(r.folder))}`];
+  for (const l of runLines(r, '')) lines.push(escapeMarkdown(l));
+  const last = r.checkpoints[r.checkpoints.length - 1];
+  if (last) lines.push(escapeMarkdown(`Last checkpoint ${basename(last.file)}; analysed ${new Date(r.savedAt).toLocaleString()}`));
+  lines.push(`[Open timeline](${timelineCommand})`);
+  return lines.join('\n\n');
+}

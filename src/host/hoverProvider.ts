@@ -9,9 +9,10 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { TimelineCache, type RunSummary } from '../runtime/timelineCache';
 import { ANALYSIS_CACHE_FOLDER } from './analysisLookup';
-import { pathAt, resolveCheckpointPath } from '../runtime/checkpointPaths';
+import { folderPathAt, pathAt, resolveCheckpointPath, resolveFolderPath } from '../runtime/checkpointPaths';
 import { isModelLensError } from '../formats/errors';
-import { hoverMarkdown, type HoverParts } from './hoverContent';
+import { hoverMarkdown, runFolderMarkdown, type HoverParts } from './hoverContent';
+import { ANALYZE_RUN_COMMAND } from './timelineCommands';
 import { weightsOnlyNote, weightsOnlyRefusals } from '../formats/weightsOnly';
 import type { HostServices } from './services';
 
@@ -21,6 +22,14 @@ export const HOVER_LANGUAGES: readonly string[] = ['python', 'yaml', 'json', 'js
 async function isFile(p: string): Promise<boolean> {
   try {
     return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
   } catch {
     return false;
   }
@@ -56,21 +65,37 @@ export class CheckpointHoverProvider implements vscode.HoverProvider {
     const line = doc.lineAt(pos.line).text;
     if (line.length > 10_000) return undefined;
     const span = pathAt(line, pos.character);
-    if (!span) return undefined;
+    const folderSpan = span ? undefined : folderPathAt(line, pos.character);
+    if (!span && !folderSpan) return undefined;
     const ctx = {
       workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
       homeDir: homedir(),
     };
     const dir = documentDir(doc);
     if (dir !== undefined) Object.assign(ctx, { documentDir: dir });
+    const hover = (md: string, s: { start: number; end: number }, commands: string[]): vscode.Hover => {
+      const ms = new vscode.MarkdownString(md, true);
+      ms.isTrusted = { enabledCommands: commands };
+      return new vscode.Hover(ms, new vscode.Range(pos.line, s.start, pos.line, s.end));
+    };
+    if (folderSpan) {
+      // A folder path says something only when it is a run Model Lens has analysed.
+      const folder = await resolveFolderPath(folderSpan.text, ctx, isDir);
+      const md = folder !== undefined && !token.isCancellationRequested ? await this.runFolderMarkdownFor(folder).catch(() => undefined) : undefined;
+      return md === undefined || token.isCancellationRequested ? undefined : hover(md, folderSpan, [ANALYZE_RUN_COMMAND]);
+    }
+    if (!span) return undefined;
     const file = await resolveCheckpointPath(span.text, ctx, isFile);
     if (!file || token.isCancellationRequested) return undefined;
     const md = await this.markdownFor(file);
     if (token.isCancellationRequested) return undefined;
-    const ms = new vscode.MarkdownString(md, true);
-    ms.isTrusted = { enabledCommands: ['modelLens.openInInspector', 'modelLens.analyze'] };
-    const range = new vscode.Range(pos.line, span.start, pos.line, span.end);
-    return new vscode.Hover(ms, range);
+    return hover(md, span, ['modelLens.openInInspector', 'modelLens.analyze']);
+  }
+
+  /** The hover text for a folder whose training run was analysed, or undefined for any other folder. */
+  async runFolderMarkdownFor(folder: string): Promise<string | undefined> {
+    const run = await new TimelineCache(join(this.services.context.globalStorageUri.fsPath, ANALYSIS_CACHE_FOLDER)).run(folder);
+    return run ? runFolderMarkdown(run, commandUri(ANALYZE_RUN_COMMAND, [vscode.Uri.file(folder).toString()])) : undefined;
   }
 
   /** The analysed training run `file` belongs to (its folder's last timeline), if any. */

@@ -23,7 +23,9 @@ export const WEIGHTS_DIFF_COMMAND = 'modelLens.weightsDiff';
 
 /** The paths a command invocation names: the explorer selection, else the clicked item; none from the palette. */
 export function runInputs(clicked: unknown, selected: unknown): string[] {
-  const uris = (Array.isArray(selected) && selected.length > 1 ? selected : [clicked]).filter((u): u is vscode.Uri => u instanceof vscode.Uri && u.scheme === 'file');
+  // A hover link passes the folder as a URI string (command links carry JSON).
+  const asUri = (u: unknown): unknown => (typeof u === 'string' && u.startsWith('file:') ? vscode.Uri.parse(u, true) : u);
+  const uris = (Array.isArray(selected) && selected.length > 1 ? selected : [clicked]).map(asUri).filter((u): u is vscode.Uri => u instanceof vscode.Uri && u.scheme === 'file');
   return uris.map((u) => u.fsPath);
 }
 

@@ -39,6 +39,22 @@ const TOKEN_BREAK = /[\s"'`,;()[\]{}<>|&=*]/;
  * end with a checkpoint extension, so no file system access happens for ordinary text.
  */
 export function pathAt(line: string, character: number): PathSpan | undefined {
+  const span = spanAt(line, character);
+  return span && hasCheckpointExtension(span.text) ? span : undefined;
+}
+
+/**
+ * A path under the cursor that may name a folder (a training run's output directory): like `pathAt` but
+ * without the extension, so it must look like a path (a separator, or `~` / `.` first) before anything
+ * on disk is asked about it.
+ */
+export function folderPathAt(line: string, character: number): PathSpan | undefined {
+  const span = spanAt(line, character);
+  if (!span || hasCheckpointExtension(span.text) || /[\r\n\t]/.test(span.text)) return undefined;
+  return /[\\/]/.test(span.text) || /^(~|\.\.?)([\\/]|$)/.test(span.text) ? span : undefined;
+}
+
+function spanAt(line: string, character: number): PathSpan | undefined {
   if (character < 0 || character > line.length) return undefined;
   const quoted = quotedSpanAt(line, character);
   const span = quoted ?? tokenAt(line, character);
@@ -57,7 +73,7 @@ export function pathAt(line: string, character: number): PathSpan | undefined {
     if (character < start || character > end) return undefined;
   }
   text = text.trim();
-  if (text.length === 0 || text.length > MAX_PATH_CHARS || !hasCheckpointExtension(text)) return undefined;
+  if (text.length === 0 || text.length > MAX_PATH_CHARS) return undefined;
   return { text, start, end };
 }
 
@@ -136,6 +152,18 @@ export async function resolveCheckpointPath(
   if (!hasCheckpointExtension(text)) return undefined;
   for (const c of candidatePaths(text, ctx)) {
     if (await isFile(c)) return c;
+  }
+  return undefined;
+}
+
+/** The first candidate for which `isDir` holds (a folder path written in a file), or undefined. */
+export async function resolveFolderPath(
+  text: string,
+  ctx: ResolveContext,
+  isDir: (path: string) => Promise<boolean>,
+): Promise<string | undefined> {
+  for (const c of candidatePaths(text.replace(/[\\/]+$/, '') || text, ctx)) {
+    if (await isDir(c)) return c;
   }
   return undefined;
 }

@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import { CheckpointHoverProvider, HOVER_LANGUAGES } from '../../src/host/hoverProvider';
 import { createHeaderService } from '../../src/host/headerService';
 import type { HostServices } from '../../src/host/services';
+import { TimelineCache } from '../../src/runtime/timelineCache';
+import { ANALYSIS_CACHE_FOLDER } from '../../src/host/analysisLookup';
 
 const fixture = resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'models', 'mae_pretrain_vit_tiny_patch8.pth');
 
@@ -62,6 +64,42 @@ test('hover in a notebook cell: the path resolves next to the .ipynb, the summar
   } finally {
     fv['workspace']!['notebookDocuments'] = prev.nbs;
     fv['workspace']!['workspaceFolders'] = prev.folders;
+    rmSync(ws, { recursive: true, force: true });
+  }
+});
+
+test('hover on a run folder path: the sparklines of its last timeline and a link that reopens it; other folders get nothing', async () => {
+  const ws = mkdtempSync(join(tmpdir(), 'ml-runhover-'));
+  try {
+    const runDir = join(ws, 'runs', 'exp1');
+    mkdirSync(runDir, { recursive: true });
+    mkdirSync(join(ws, 'runs', 'other'), { recursive: true });
+    const storage = join(ws, 'storage');
+    const model = { file: join(runDir, 'step_3.pth'), family: 'timm-vit', imageSize: [224, 224], patchSize: [16, 16] } as never;
+    await new TimelineCache(join(storage, ANALYSIS_CACHE_FOLDER)).putRun({
+      folder: runDir, orderedBy: 'step', savedAt: Date.UTC(2026, 11, 1), model,
+      checkpoints: [40, 70, 95].map((v, i) => ({ file: join(runDir, `step_${i + 1}.pth`), step: (i + 1) * 1000, attentionDistance: v, headDiversity: 2 - i * 0.5, ckaMeanOffDiagonal: 0.8, ckaToFinal: i === 2 ? 1 : 0.6 })),
+    });
+    const services = { context: { globalStorageUri: fakeVscode.Uri.file(storage) }, headers: createHeaderService(() => undefined), cachedAnalysis: async () => undefined } as unknown as HostServices;
+    const provider = new CheckpointHoverProvider(services);
+    const token = { isCancellationRequested: false };
+    const line = `trainer = Trainer(output_dir="runs/exp1", resume="runs/other")`;
+    const d = doc('file', join(ws, 'train.py'), line);
+    const hover = (await provider.provideHover(d as never, new fakeVscode.Position(0, line.indexOf('exp1')) as never, token as never)) as unknown as { contents: { value: string; isTrusted: unknown } } | undefined;
+    assert.ok(hover, 'a hover on the analysed run folder');
+    const md = hover.contents.value;
+    assert.match(md, /training run exp1/);
+    assert.match(md, /Run exp1: 3 checkpoints by step/);
+    assert.match(md, /Attention distance over the run \S+ 40\\\.0 → 95\\\.0 px/); // markdown-escaped
+    const links = [...md.matchAll(/\]\((command:[^)]*)\)/g)].map((m) => decodeURIComponent(m[1]!));
+    assert.equal(links.length, 1);
+    assert.ok(links[0]!.startsWith('command:modelLens.analyzeTrainingRun?') && links[0]!.includes(runDir), links[0]);
+    assert.deepEqual(hover.contents.isTrusted, { enabledCommands: ['modelLens.analyzeTrainingRun'] });
+    // A folder without an analysed run, and a folder that does not exist: no hover.
+    assert.equal(await provider.provideHover(d as never, new fakeVscode.Position(0, line.indexOf('other')) as never, token as never), undefined);
+    const missing = doc('file', join(ws, 'train.py'), `out = "runs/nope"`);
+    assert.equal(await provider.provideHover(missing as never, new fakeVscode.Position(0, 10) as never, token as never), undefined);
+  } finally {
     rmSync(ws, { recursive: true, force: true });
   }
 });

@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CHECKPOINT_GLOB, candidatePaths, hasCheckpointExtension, pathAt, resolveCheckpointPath } from '../../src/runtime/checkpointPaths';
+import { CHECKPOINT_GLOB, candidatePaths, folderPathAt, hasCheckpointExtension, pathAt, resolveCheckpointPath, resolveFolderPath } from '../../src/runtime/checkpointPaths';
 
 /** pathAt with the cursor on the first occurrence of `marker` (plus `delta`). */
 function at(line: string, marker: string, delta = 1): string | undefined {
@@ -113,4 +113,20 @@ test('resolveCheckpointPath finds the first existing file on disk', async () => 
   let calls = 0;
   await resolveCheckpointPath('notes.txt', ctx, async () => (calls++, true));
   assert.equal(calls, 0);
+});
+
+test('folder paths (a run\'s output directory) qualify only when they look like paths and name no checkpoint', async () => {
+  const f = (line: string, marker: string): string | undefined => folderPathAt(line, line.indexOf(marker) + 1)?.text;
+  assert.equal(f(`output_dir = "runs/vit_s_mim"`, 'vit_s'), 'runs/vit_s_mim');
+  assert.equal(f(`  output_dir: ./runs/exp3/`, 'exp3'), './runs/exp3/');
+  assert.equal(f(`python train.py --output ~/runs/exp1 --epochs 3`, 'exp1'), '~/runs/exp1');
+  assert.equal(f(`load("runs/model.pth")`, 'model'), undefined, 'a checkpoint path is the checkpoint hover');
+  assert.equal(f(`import torch.nn as nn`, 'torch'), undefined, 'no separator: not a path');
+  assert.equal(f(`name = "vit_small"`, 'vit'), undefined);
+  const root = mkdtempSync(join(tmpdir(), 'ml-folder-'));
+  mkdirSync(join(root, 'runs', 'exp1'), { recursive: true });
+  writeFileSync(join(root, 'runs', 'file'), 'x');
+  const isDir = async (p: string): Promise<boolean> => (await stat(p).catch(() => undefined))?.isDirectory() === true;
+  assert.equal(await resolveFolderPath('runs/exp1/', { documentDir: root, workspaceFolders: [], homeDir: '/nowhere' }, isDir), join(root, 'runs', 'exp1'));
+  assert.equal(await resolveFolderPath('runs/file', { documentDir: root, workspaceFolders: [], homeDir: '/nowhere' }, isDir), undefined);
 });
