@@ -72,6 +72,9 @@ test('run parameters follow the settings', () => {
   const both = runParams(['/a.pth', '/b.pth'], s, 'j4', [null, 'ema']);
   assert.equal(both.variant, undefined);
   assert.equal(both.variantB, 'ema');
+  // modelLens.imageSize reaches the worker (and the cache key) only when set; null leaves the params as they were.
+  assert.equal(runParams(['/a.pth', '/b.pth'], { ...s, imageSize: 224 }, 'j5').imageSize, 224);
+  assert.equal('imageSize' in runParams(['/a.pth'], { ...s, imageSize: undefined }, 'j6'), false);
 });
 
 test('worker progress maps to per-image progress while running, a stage label otherwise', () => {
