@@ -40,7 +40,9 @@ async function main(): Promise<void> {
   const hooks = { signal: controller.signal, progress: (): void => undefined, log: (): void => undefined };
   // `--model swin-t`: the Swin-T of bench/swinT.ts instead of ViT-B/16 (same job loop, same probes).
   const swin = process.argv.includes('swin-t') ? randomSwinT() : undefined;
-  const vit = swin ? undefined : randomVit();
+  // `--model clip-b16` / `dinov2-b14`: the CLIP and DINOv2 ViT-B towers at 224 px (same job loop and probes).
+  const flavour = process.argv.includes('clip-b16') ? { flavour: 'clip' as const } : process.argv.includes('dinov2-b14') ? { flavour: 'dinov2' as const, patch: 14 } : {};
+  const vit = swin ? undefined : randomVit(flavour);
   const result = swin
     ? await runAnalysis({ file: 'random-swin-t', limit: probes, batchSize: batch, device: 'cpu' }, hooks, () => prepareFromSwinSpec('random-swin-t', swin.summary, swin.spec, swin.weights))
     : await runAnalysis({ file: 'random-vit-b16', limit: probes, batchSize: batch, device: 'cpu' }, hooks, () =>

@@ -9,7 +9,14 @@ export interface RandomVit {
   params: number;
 }
 
-export function randomVit(opts: { layers?: number; dim?: number; heads?: number; patch?: number; image?: number; mlpRatio?: number; seed?: number; std?: number } = {}): RandomVit {
+/**
+ * The families the bench compares with timm's ViT at the same width: `clip` (OpenAI CLIP visual tower:
+ * QuickGELU, ln_pre after the position embedding, no patch bias, CLIP mean/std) and `dinov2` (LayerScale
+ * γ in every block; patch 14 gives 257 tokens at 224 px, 4 registers with `registers`).
+ */
+export type RandomVitFlavour = 'timm' | 'clip' | 'dinov2';
+
+export function randomVit(opts: { layers?: number; dim?: number; heads?: number; patch?: number; image?: number; mlpRatio?: number; seed?: number; std?: number; flavour?: RandomVitFlavour; registers?: number } = {}): RandomVit {
   const layers = opts.layers ?? 12;
   const dim = opts.dim ?? 768;
   const heads = opts.heads ?? 12;
@@ -22,10 +29,14 @@ export function randomVit(opts: { layers?: number; dim?: number; heads?: number;
     sizes.set(name, { len, kind });
     return name;
   };
+  const flavour = opts.flavour ?? 'timm';
+  const registers = flavour === 'dinov2' ? opts.registers ?? 0 : 0;
   const blocks: VitBlockWeights[] = [];
   for (let l = 0; l < layers; l++) {
     const p = `blocks.${l}.`;
+    const layerScale = flavour === 'dinov2' ? { gamma1: add(`${p}ls1.gamma`, dim), gamma2: add(`${p}ls2.gamma`, dim) } : {};
     blocks.push({
+      ...layerScale,
       ln1W: add(`${p}norm1.weight`, dim, 'ones'), ln1B: add(`${p}norm1.bias`, dim, 'zeros'),
       qkvW: add(`${p}attn.qkv.weight`, 3 * dim * dim), qkvB: add(`${p}attn.qkv.bias`, 3 * dim, 'zeros'),
       projW: add(`${p}attn.proj.weight`, dim * dim), projB: add(`${p}attn.proj.bias`, dim, 'zeros'),
@@ -34,15 +45,18 @@ export function randomVit(opts: { layers?: number; dim?: number; heads?: number;
       fc2W: add(`${p}mlp.fc2.weight`, dim * mlp), fc2B: add(`${p}mlp.fc2.bias`, dim, 'zeros'),
     });
   }
+  const clip = flavour === 'clip';
   const spec: VitSpec = {
-    family: 'timm-vit', layers, heads, dim, mlpDim: mlp, inChans: 3,
-    patchSize: [patch, patch], imageSize: [image, image], specialTokens: 1, lnEps: 1e-6,
-    mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225],
+    family: clip ? 'clip' : flavour === 'dinov2' ? 'dinov2' : 'timm-vit', layers, heads, dim, mlpDim: mlp, inChans: 3,
+    patchSize: [patch, patch], imageSize: [image, image], specialTokens: 1 + registers, lnEps: clip ? 1e-5 : 1e-6,
+    mean: clip ? [0.48145466, 0.4578275, 0.40821073] : [0.485, 0.456, 0.406], std: clip ? [0.26862954, 0.26130258, 0.27577711] : [0.229, 0.224, 0.225],
+    ...(clip ? { activation: 'quick_gelu' as const } : {}),
     weights: {
       patchW: add('patch_embed.proj.weight', dim * 3 * patch * patch),
-      patchB: add('patch_embed.proj.bias', dim, 'zeros'),
+      ...(clip ? { preNormW: add('ln_pre.weight', dim, 'ones'), preNormB: add('ln_pre.bias', dim, 'zeros') } : { patchB: add('patch_embed.proj.bias', dim, 'zeros') }),
       clsToken: add('cls_token', dim),
       posEmbed: add('pos_embed', (n + 1) * dim),
+      ...(registers > 0 ? { registerTokens: add('register_tokens', registers * dim) } : {}),
       blocks,
     },
   };
@@ -60,8 +74,8 @@ export function randomVit(opts: { layers?: number; dim?: number; heads?: number;
     return out;
   };
   const summary: ModelSummary = {
-    file: `(random ViT ${layers}x${dim}, ${heads} heads, patch ${patch}, ${image} px)`, format: 'in-memory', family: 'timm-vit',
-    layers, heads, headsSource: 'override', dim, patchSize: [patch, patch], imageSize: [image, image], specialTokens: 1,
+    file: `(random ${flavour} ViT ${layers}x${dim}, ${heads} heads, patch ${patch}, ${image} px)`, format: 'in-memory', family: spec.family,
+    layers, heads, headsSource: 'override', dim, patchSize: [patch, patch], imageSize: [image, image], specialTokens: spec.specialTokens,
     params, dtype: 'F32', dtypes: { F32: params },
   };
   return { spec, summary, weights, params };

@@ -5,7 +5,7 @@
 // checks which BLAS torch actually loads, installs Debian's OpenBLAS when it finds the reference BLAS and
 // may (root, apt), and prints no ratio against a reference-BLAS torch. It also measures this machine's
 // GEMM rate (onnxruntime and torch, the model's MLP shape) so the inference rate can be read against it.
-// Options: --runs N (3) --probes N (32) --batch B (16) --no-torch --torch-threads N (default: cores) --no-swin
+// Options: --runs N (3) --probes N (32) --batch B (16) --no-torch --torch-threads N (default: cores) --no-swin --no-zoo
 //          --no-install (never apt-get) --profile (also print onnxruntime's per-operator profile of one batch)
 // Then the attention view's latencies on the same model (bench/attentionRun.ts); --attention runs only those.
 // --per-image: only the cost of the per-image outputs and intervals (with vs without, alternating).
@@ -150,6 +150,34 @@ if (haveTorch) {
 } else {
   console.log('PyTorch reference skipped (no /usr/bin/python3 with torch, or --no-torch).');
 }
+if (!argv.includes('--no-zoo')) {
+  // CLIP ViT-B/16 and DINOv2 ViT-B/14 (random weights, 224 px) through the same job loop, alternating with
+  // timm ViT-B/16 runs of their own (timm, CLIP, DINOv2, timm, ...): wall time against ViT-B/16's (target:
+  // within 15%), and time per GFLOP, since B/14 at 224 px has 257 tokens against B/16's 197.
+  console.log('');
+  console.log(`Model zoo: timm ViT-B/16, CLIP ViT-B/16, DINOv2 ViT-B/14, alternating, ${runs} run(s) each`);
+  const zoo = { 'vit-b16': [], 'clip-b16': [], 'dinov2-b14': [] };
+  for (let i = 0; i < runs; i++) {
+    for (const name of Object.keys(zoo)) {
+      const r = await timed(process.execPath, ['--expose-gc', 'out/bench/benchRun.js', '--model', name, '--probes', String(probes), '--batch', String(batch)], workerEnv);
+      zoo[name].push(r);
+      console.log(`  ${name.padEnd(10)} run ${i + 1}: ${r.wallS.toFixed(1)} s wall, ${r.cpuS.toFixed(1)} s CPU, ${r.gflopPerImage.toFixed(2)} GFLOP/image, ${r.gflopPerSecond.toFixed(1)} GFLOP/s (inference), peak RSS ${r.peakRssMb.toFixed(0)} MB`);
+    }
+  }
+  const base = zoo['vit-b16'];
+  const vWall = median(base.map((r) => r.wallS));
+  const vCpu = median(base.map((r) => r.cpuS));
+  const vRate = median(base.map((r) => r.gflopPerSecond));
+  for (const [name, rs] of Object.entries(zoo)) {
+    if (name === 'vit-b16') continue;
+    const w = median(rs.map((r) => r.wallS));
+    const c = median(rs.map((r) => r.cpuS));
+    const rate = median(rs.map((r) => r.gflopPerSecond));
+    console.log(`${name.padEnd(11)} median ${w.toFixed(1)} s (${(w / vWall).toFixed(2)}× ViT-B/16's ${vWall.toFixed(1)} s; CPU ${(c / vCpu).toFixed(2)}×; target ≤ 1.15×); ` +
+      `${rs[0].gflopPerImage.toFixed(2)} GFLOP/image vs ${base[0].gflopPerImage.toFixed(2)}; time per GFLOP ${(vRate / rate).toFixed(2)}× ViT-B/16's; peak RSS ${median(rs.map((r) => r.peakRssMb)).toFixed(0)} MB`);
+  }
+}
+
 if (!argv.includes('--no-swin')) {
   // Swin-T (random weights, window 7, 224 px) through the same job loop: inference time per GFLOP against ViT-B's.
   const swin = [];
