@@ -58,17 +58,26 @@ try {
     const t = JSON.parse(readFileSync(join(work, 'timeline.json'), 'utf8'));
     let separate = 0;
     let separatePeak = 0;
+    // Where each side's time goes (seconds summed over the checkpoints): the worker's own phase timings.
+    const phases = ['loadMs', 'sessionMs', 'firstRunMs', 'inferenceMs'];
+    const sepPhases = Object.fromEntries(phases.map((k) => [k, 0]));
     for (let k = 1; k <= n; k++) {
       const out = join(work, `single${k}.json`);
       const r = await timed(['dist/cli.js', 'analyze', join(run, `step_${k * 1000}.safetensors`), ...common, '--json', out], cacheEnv);
       separate += r.wallS;
-      separatePeak = Math.max(separatePeak, JSON.parse(readFileSync(out, 'utf8')).timing.peakRssMb ?? 0);
+      const timing = JSON.parse(readFileSync(out, 'utf8')).timing;
+      separatePeak = Math.max(separatePeak, timing.peakRssMb ?? 0);
+      for (const p of phases) sepPhases[p] += timing[p] ?? 0;
     }
+    const fmtPhases = (x, wall) => `${phases.map((p) => `${p.replace('Ms', '')} ${((x[p] ?? 0) / 1000).toFixed(1)} s`).join(', ')}, rest (process start, probes, reductions) ${(wall - phases.filter((p) => p !== 'firstRunMs').reduce((a, p) => a + (x[p] ?? 0), 0) / 1000).toFixed(1)} s`;
     const weightsMb = statSync(join(run, 'step_1000.safetensors')).size / 2 ** 20;
     console.log(`Timeline    ${n} ViT-S/16 checkpoints, ${probes} synthetic probes at 224 px, batch 16`);
     console.log(`  lens timeline: ${timeline.wallS.toFixed(1)} s (${t.timing.sessionsCreated} session(s)); worker peak RSS ${t.timing.peakRssMb.toFixed(0)} MB`);
     console.log(`  ${n} × lens analyze: ${separate.toFixed(1)} s; worker peak RSS ${separatePeak.toFixed(0)} MB; one copy of the weights ${weightsMb.toFixed(0)} MB`);
     console.log(`  ratio ${(timeline.wallS / separate).toFixed(2)} (target ≤ 0.5); RSS ${t.timing.peakRssMb.toFixed(0)} vs ${(separatePeak + weightsMb).toFixed(0)} MB allowed`);
+    console.log(`  timeline phases: ${fmtPhases(t.timing, timeline.wallS)} (first run is part of inference)`);
+    console.log(`  analyze phases:  ${fmtPhases(sepPhases, separate)}`);
+    console.log(`  floor: the timeline's inference alone is ${(t.timing.inferenceMs / 1000 / separate).toFixed(2)} of the ${n} analyze runs`);
   }
   if (argv.includes('--weights-diff')) {
     const dir = join(work, 'large');
