@@ -14,6 +14,7 @@ import { AttentionService } from './worker/attentionService';
 export const ATTENTION_USAGE = [
   '  model-lens attention CKPT --image IMG [--layer L] [--head H] [--query ROW,COL | --cls | --rollout]',
   '                          [--png OUT] [--json OUT] [--opacity A] [--device D] [--heads H] [--variant V]',
+  '                          [--image-size N]',
 ];
 
 export const ATTENTION_OPTIONS = [
@@ -77,6 +78,9 @@ export async function attentionCommand(a: AttentionArgs, usage: (msg: string) =>
     if (v !== undefined) base.variant = v;
     const heads = int('heads', 1);
     if (heads !== undefined) base.heads = heads;
+    // The size the analysis ran at, so a map can be read beside its numbers (same resampled position embedding).
+    const size = int('image-size', 1);
+    if (size !== undefined) base.imageSize = size;
     // The first request learns the model's layout (layers, class token); the forward pass is cached.
     const probe = await service.map({ ...base, layer: 0, kind: 'rollout' });
     const layers = probe.model.layers;

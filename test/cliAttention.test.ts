@@ -44,6 +44,25 @@ test('attention --json: model-lens/attention-map@1 equal to the PyTorch referenc
   near(doc.specialMass, [timm.perLayer[1]!.querySpecialMass[2]!], 'special mass');
 });
 
+test('attention --image-size 48 on a 32 px model: the map of the resampled model, equal to the PyTorch reference', () => {
+  const at48 = refs.find((c) => c.name === 'timm-vit-at48')!;
+  const out = join(tmp, 'q48.json');
+  const r = lens('attention', join(fix, at48.file), '--image', join(fix, at48.image), '--image-size', '48', '--layer', '3', '--query', at48.query.join(','), '--json', out);
+  assert.equal(r.code, 0, r.err);
+  const doc = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown> & { rows: number[][]; specialMass: number[] };
+  assert.deepEqual(doc['grid'], [6, 6]);
+  assert.deepEqual(doc['heads'], [1, 2, 3]);
+  doc.rows.forEach((row, h) => near(row, at48.perLayer[2]!.query[h]!, `head ${h + 1} row`));
+  near(doc.specialMass, at48.perLayer[2]!.querySpecialMass, 'special mass');
+  // A size the patch does not divide, and an ONNX graph at another size: one line, exit 2.
+  const bad = lens('attention', join(fix, at48.file), '--image', join(fix, at48.image), '--image-size', '50');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /image size 50 px is not a multiple of the patch size 8 px/);
+  const onnx = lens('attention', join(fix, 'models', 'vit_onnx_eager.onnx'), '--image', join(fix, at48.image), '--image-size', '48');
+  assert.equal(onnx.code, 2);
+  assert.match(onnx.err, /an ONNX graph is exported for one input size \(32×32 px here\)/);
+});
+
 test('attention without --cls on a model without class token: rollout (mean patch row) by default', () => {
   const r = lens('attention', join(fix, nocls.file), '--image', join(fix, nocls.image), '--json', '-');
   assert.equal(r.code, 0, r.err);

@@ -92,9 +92,12 @@ export class AttentionPanel {
 
   private async probes(): Promise<AttentionProbesResult> {
     const s = this.services.settings();
-    const inputSize: [number, number] = await this.services.headers
-      .inspect(this.target.file, this.target.variant !== undefined ? { variant: this.target.variant } : undefined)
-      .then((h): [number, number] => h.summary.imageSize ?? [224, 224], (): [number, number] => [224, 224]);
+    // The strip's thumbnails are cut at the size the maps are computed at: the setting's, else the model's own.
+    const inputSize: [number, number] = s.imageSize !== undefined
+      ? [s.imageSize, s.imageSize]
+      : await this.services.headers
+        .inspect(this.target.file, this.target.variant !== undefined ? { variant: this.target.variant } : undefined)
+        .then((h): [number, number] => h.summary.imageSize ?? [224, 224], (): [number, number] => [224, 224]);
     const params: AttentionProbesParams = { inputSize, thumb: THUMB, limit: Math.min(s.probeCount, STRIP_LIMIT) };
     if (s.probeImagesFolder) params.images = s.probeImagesFolder;
     const key = JSON.stringify(params);
@@ -114,6 +117,7 @@ export class AttentionPanel {
     const params: AttentionMapParams = { file: this.target.file, device: s.device, image: item.ref, layer: req.layer, kind: req.kind };
     if (this.target.variant !== undefined) params.variant = this.target.variant;
     if (s.headsOverride !== undefined) params.heads = s.headsOverride;
+    if (s.imageSize !== undefined) params.imageSize = s.imageSize;
     if (req.query) params.query = req.query;
     if (req.withImage) params.withImage = true;
     return this.services.worker.request<AttentionMapResult>(ATTENTION_MAP, params, signal);

@@ -172,6 +172,8 @@ export interface AttentionMapParams {
   query?: [number, number];
   /** Also send the preprocessed image (RGB bytes at the model's input size). */
   withImage?: boolean;
+  /** Square input side in px (position embeddings resampled, as for the analysis); absent: native. */
+  imageSize?: number;
 }
 
 /** Result of `attention/map`: only what the view shows, numbers as base64 float32. */

@@ -6,6 +6,7 @@ import { ModelLensError } from '../formats/errors';
 import type { RpcEndpoint } from '../protocol/rpc';
 import { ATTENTION_MAP, ATTENTION_PROBES, type AttentionImageRef, type AttentionMapParams, type AttentionProbesParams } from '../protocol/workerProtocol';
 import { AttentionService } from './attentionService';
+import { MAX_IMAGE_SIZE } from '../model/imageSize';
 
 const DEVICES: readonly DeviceName[] = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
 const KINDS: readonly AttentionKind[] = ['cls', 'query', 'rollout'];
@@ -40,6 +41,7 @@ export function parseAttentionMapParams(raw: unknown): AttentionMapParams {
     out.query = [q[0] as number, q[1] as number];
   }
   if (p['withImage'] === true) out.withImage = true;
+  if (p['imageSize'] !== undefined) out.imageSize = isInt(p['imageSize'], 1) && p['imageSize'] <= MAX_IMAGE_SIZE ? p['imageSize'] : bad(`imageSize must be an integer in 1..${MAX_IMAGE_SIZE}`);
   return out;
 }
 

@@ -18,6 +18,7 @@ import { readTensorF32 } from '../formats/tensorData';
 import { recognize } from '../model/recognize';
 import { attachSidecarConfig } from '../model/sidecarConfig';
 import type { VitSpec } from '../model/modelTypes';
+import { specAtSize } from './preparedModel';
 import type { AttentionImageRef, AttentionMapParams, AttentionMapResult, AttentionProbesParams, AttentionProbesResult } from '../protocol/workerProtocol';
 import { createSession } from './devices';
 import { onnxruntime } from './ortRuntime';
@@ -64,14 +65,14 @@ function badRequest(file: string, problem: string): never {
   throw new ModelLensError('not-analyzable', file, problem);
 }
 
-function modelKey(p: Pick<AttentionMapParams, 'file' | 'variant' | 'heads' | 'device'>): string {
+function modelKey(p: Pick<AttentionMapParams, 'file' | 'variant' | 'heads' | 'device' | 'imageSize'>): string {
   let mtime = 0;
   try {
     mtime = statSync(p.file).mtimeMs;
   } catch {
     // a missing file is reported by the reader
   }
-  return JSON.stringify([p.file, p.variant ?? null, p.heads ?? null, p.device, mtime]);
+  return JSON.stringify([p.file, p.variant ?? null, p.heads ?? null, p.device, mtime, ...(p.imageSize !== undefined ? [p.imageSize] : [])]);
 }
 
 /** The preprocessed image as RGB bytes (what the model sees, before normalisation). */
@@ -103,6 +104,9 @@ async function loadModel(p: AttentionMapParams, key: string): Promise<AttentionM
   const file = p.file;
   if (extname(file).toLowerCase() === '.onnx') {
     const inst = await instrumentOnnxFile(file, { attentionOutputs: true });
+    if (p.imageSize !== undefined && (p.imageSize !== inst.imageSize[0] || p.imageSize !== inst.imageSize[1])) {
+      throw new ModelLensError('not-analyzable', file, `image size ${p.imageSize} px: an ONNX graph is exported for one input size (${inst.imageSize.join('×')} px here); its attention is shown only at that size (leave the image size unset)`);
+    }
     const created = await createSession(inst.model, p.device);
     return {
       key, file, family: 'onnx-graph', session: created.session, device: created.device.used, inputName: inst.inputName, probNames: inst.probOutputs,
@@ -114,11 +118,12 @@ async function loadModel(p: AttentionMapParams, key: string): Promise<AttentionM
   if (swinSpec) throw new ModelLensError('not-analyzable', file, `attention maps of windowed models (${swinSpec.family}) are not available yet; the analysis view shows their attention distance, head diversity and CKA`);
   if (!spec) throw new ModelLensError('not-analyzable', file, summary.notAnalyzable ?? `not a recognized ViT (family ${summary.family})`);
   const byName = new Map<string, TensorInfo>(ckpt.tensors.map((t) => [t.name, t]));
-  return modelFromSpec(key, file, spec, async (name) => {
+  const sized = specAtSize(file, spec, async (name) => {
     const t = byName.get(name);
     if (!t) throw new ModelLensError('not-analyzable', file, `tensor "${name}" needed by the ${spec.family} graph is missing`);
     return readTensorF32(t);
-  }, p.device);
+  }, p.imageSize);
+  return modelFromSpec(key, file, sized.spec, sized.weights, p.device);
 }
 
 /** A warm attention model from a recognized spec (the checkpoint path above, or the benchmark's random ViT). */

@@ -54,29 +54,47 @@ export function headsWarning(summary: ModelSummary): string[] {
   return [];
 }
 
+/** A ViT spec and its weights at the input size asked for (the native ones when none is). */
+export interface SpecAtSize {
+  spec: VitSpec;
+  weights: (name: string) => Promise<Float32Array>;
+  /** The native size, when a size was asked for. */
+  native?: [number, number];
+  /** How the position embedding was resampled, once its weights have been read. */
+  resampling(): PosEmbedResampling | undefined;
+}
+
+/**
+ * The spec at `imageSize` (`--image-size`, `modelLens.imageSize`), its position embedding resampled when
+ * read; the analysis and the attention view share it so both see the same model.
+ */
+export function specAtSize(file: string, nativeSpec: VitSpec, nativeWeights: (name: string) => Promise<Float32Array>, imageSize: number | undefined): SpecAtSize {
+  let resampling: PosEmbedResampling | undefined;
+  const out: SpecAtSize = { spec: nativeSpec, weights: nativeWeights, resampling: () => resampling };
+  if (imageSize === undefined) return out;
+  const sized = specAtImageSize(nativeSpec, imageSize);
+  if (!sized.ok) throw new ModelLensError('not-analyzable', file, sized.problem);
+  const { native, grids } = sized;
+  out.spec = sized.spec;
+  out.native = native;
+  const posName = nativeSpec.weights.posEmbed;
+  if (grids && posName !== undefined) {
+    out.weights = async (name) => {
+      const w = await nativeWeights(name);
+      if (name !== posName) return w;
+      const r = resampledPosEmbed(nativeSpec, w, grids);
+      if (!r) throw new ModelLensError('not-analyzable', file, `the position embedding ${posName} has ${w.length / nativeSpec.dim} rows, which do not fit the ${grids.from.join('×')} patch grid of the native ${native.join('×')} px input; it cannot be resampled`);
+      resampling = r.resampling;
+      return r.data;
+    };
+  }
+  return out;
+}
+
 /** Builds the analysis graph for a recognized ViT spec; `weights` returns fp32 copies of named tensors. */
 export async function prepareFromSpec(file: string, summary: ModelSummary, nativeSpec: VitSpec, nativeWeights: (name: string) => Promise<Float32Array>, opts: PrepareOptions = {}): Promise<PreparedModel> {
-  let spec = nativeSpec;
-  let weights = nativeWeights;
-  let resampling: PosEmbedResampling | undefined;
-  let native: [number, number] | undefined;
-  if (opts.imageSize !== undefined) {
-    const sized = specAtImageSize(nativeSpec, opts.imageSize);
-    if (!sized.ok) throw new ModelLensError('not-analyzable', file, sized.problem);
-    ({ spec, native } = sized);
-    const grids = sized.grids;
-    const posName = nativeSpec.weights.posEmbed;
-    if (grids && posName !== undefined) {
-      weights = async (name) => {
-        const w = await nativeWeights(name);
-        if (name !== posName) return w;
-        const r = resampledPosEmbed(nativeSpec, w, grids);
-        if (!r) throw new ModelLensError('not-analyzable', file, `the position embedding ${posName} has ${w.length / nativeSpec.dim} rows, which do not fit the ${grids.from.join('×')} patch grid of the native ${native?.join('×')} px input; it cannot be resampled`);
-        resampling = r.resampling;
-        return r.data;
-      };
-    }
-  }
+  const sized = specAtSize(file, nativeSpec, nativeWeights, opts.imageSize);
+  const { spec, weights, native } = sized;
   const graph = await buildAnalysisGraph(spec, weights, {
     file,
     ...(opts.weightsAsInputs ? { weightsAsInputs: true } : {}),
@@ -87,7 +105,7 @@ export async function prepareFromSpec(file: string, summary: ModelSummary, nativ
   const patchTokens = (spec.imageSize[0] / spec.patchSize[0]) * (spec.imageSize[1] / spec.patchSize[1]);
   return {
     file,
-    summary: native ? summaryAtImageSize(summary, native, spec.imageSize, resampling) : summary,
+    summary: native ? summaryAtImageSize(summary, native, spec.imageSize, sized.resampling()) : summary,
     onnx: graph.model,
     inputName: graph.inputName,
     layers: spec.layers,

@@ -29,6 +29,9 @@ test('worker: attention/probes then attention/map of a strip image; bad params r
     await assert.rejects(client.request(ATTENTION_MAP, { file: join(fixtures, timm.file), image: ref, layer: 0, kind: 'everything' }), /kind must be one of/);
     await assert.rejects(client.request(ATTENTION_MAP, { file: join(fixtures, timm.file), image: { file: 3 }, layer: 0, kind: 'cls' }), /image\.file must be/);
     await assert.rejects(client.request(ATTENTION_PROBES, { inputSize: [32], thumb: 16 }), /inputSize must be/);
+    for (const imageSize of [0, 4097, 32.5, '48']) {
+      await assert.rejects(client.request(ATTENTION_MAP, { file: join(fixtures, timm.file), image: ref, layer: 0, kind: 'cls', imageSize }), /imageSize must be an integer in 1\.\.4096/);
+    }
   } finally {
     client.dispose();
   }

@@ -13,7 +13,7 @@ import { isModelLensError } from '../../src/formats/errors';
 const fixtures = join(__dirname, '..', '..', '..', 'test', 'fixtures');
 
 interface RefLayer { cls: number[][] | null; clsSpecialMass: number[] | null; query: number[][]; querySpecialMass: number[]; rollout: number[]; distance: number[]; entropy: number[] }
-interface RefCase { name: string; file: string; image: string; layers: number; heads: number; specialTokens: number; hasCls: boolean; grid: [number, number]; patchSize: [number, number]; query: [number, number]; perLayer: RefLayer[] }
+interface RefCase { name: string; file: string; image: string; layers: number; heads: number; specialTokens: number; hasCls: boolean; grid: [number, number]; patchSize: [number, number]; query: [number, number]; perLayer: RefLayer[]; imageSize?: number }
 const refs = JSON.parse(readFileSync(join(fixtures, 'attention', 'refs.json'), 'utf8')) as { cases: RefCase[] };
 
 const TOL = 1e-5;
@@ -40,6 +40,8 @@ test.after(() => service.release());
 for (const c of refs.cases) {
   test(`attention maps equal the PyTorch float64 reference: ${c.name}`, async () => {
     const base: Omit<AttentionMapParams, 'layer' | 'kind'> = { file: join(fixtures, c.file), device: 'cpu', image: { file: join(fixtures, c.image) } };
+    // A case analysed at another input size than the checkpoint's (position embedding resampled).
+    if (c.imageSize !== undefined) base.imageSize = c.imageSize;
     for (let l = 0; l < c.layers; l++) {
       const ref = c.perLayer[l]!;
       const q = await service.map({ ...base, layer: l, kind: 'query', query: c.query, withImage: l === 0 });
