@@ -16,7 +16,9 @@ export function human(n: number): string {
 }
 
 export function modelLine(m: ModelSummary): string {
-  const parts: string[] = [m.family];
+  // A HF model_type the family name does not already say (DeiT and ViTMAE read as the HF ViT layout).
+  const mt = m.details?.['modelType'];
+  const parts: string[] = [typeof mt === 'string' && !m.family.includes(mt.replace(/_/g, '-')) ? `${m.family} (model_type ${mt})` : m.family];
   if (m.stages?.length) parts.push(`${m.layers} layers in ${m.stages.length} stages (layers×heads ${m.stages.map((s) => `${s.layers}×${s.heads}`).join(', ')}; window ${m.stages.map((s) => s.window).join('/')})`);
   else if (m.layers !== null) parts.push(`${m.layers} layers × ${m.heads ?? '?'} heads (${headsSourceLabel(m.headsSource)}${typeof m.details?.['headsNote'] === 'string' ? `: ${m.details['headsNote']}` : ''})`);
   if (m.dim !== null) parts.push(`dim ${m.dim}`);

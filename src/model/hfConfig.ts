@@ -20,6 +20,9 @@ export const HF_VISION_DEFAULTS: Readonly<Record<string, HfVisionDefaults>> = {
   dinov2: { heads: 12, lnEps: 1e-6, act: 'gelu' },
   beit: { heads: 12, lnEps: 1e-12, act: 'gelu' },
   'data2vec-vision': { heads: 12, lnEps: 1e-12, act: 'gelu' },
+  vit: { heads: 12, lnEps: 1e-12, act: 'gelu' },
+  deit: { heads: 12, lnEps: 1e-12, act: 'gelu' },
+  vit_mae: { heads: 12, lnEps: 1e-12, act: 'gelu' },
 };
 
 /** The vision section of the sidecar config and the model_type it belongs to. */

@@ -1,6 +1,13 @@
-// HuggingFace ViTModel / ViTForImageClassification (and ViTMAE / DeiT by model_type): separate
-// query/key/value projections under `encoder.layer.N.`.
+// HuggingFace ViT, DeiT and ViTMAE: ViTModel / ViTForImageClassification / ViTForMaskedImageModeling (`vit.`),
+// DeiTModel / DeiTForImageClassification(WithTeacher) / DeiTForMaskedImageModeling (`deit.`), ViTMAEModel /
+// ViTMAEForPreTraining (`vit.`, the decoder under `decoder.` outside the encoder), or no prefix for the bare
+// model. One encoder layout: separate query/key/value projections under `encoder.layer.N.`. DeiT adds a
+// distillation token after the class token, both covered by the position embedding [1, N + 2, D]. ViTMAE's
+// sin-cos position embedding is a saved parameter; its random masking is a pretraining device, so the
+// analysis runs the encoder over every patch in natural order (what mask_ratio 0 computes, up to token order).
 
+import { hfVisionSettings, HF_VISION_DEFAULTS } from '../hfConfig';
+import type { FamilyHeads } from '../heads';
 import type { LayoutFamily } from '../layoutFamily';
 import { emptyDraft } from '../layoutFamily';
 import type { VitBlockWeights } from '../modelTypes';
@@ -17,8 +24,18 @@ const KNOWN = [
   'output.dense.weight', 'output.dense.bias',
 ];
 
+/**
+ * Under the encoder prefix, what no analysed number depends on: the final LayerNorm, ViTModel's / DeiTModel's
+ * pooler (a dense layer on the class token), the mask token of masked image modelling. The heads
+ * (`classifier`, DeiT's `cls_classifier` / `distillation_classifier`) and decoders (`decoder.`) sit outside
+ * the prefix of every class that has them.
+ */
+const UNUSED: readonly RegExp[] = [/^layernorm\.(weight|bias)$/, /^pooler\.dense\.(weight|bias)$/, /^embeddings\.mask_token$/];
+
+const MODEL_TYPES = ['vit', 'deit', 'vit_mae'];
+
 export const hfVitFamily: LayoutFamily = {
-  label: 'HuggingFace ViT',
+  label: 'HuggingFace ViT / DeiT / ViTMAE',
   reads: 'weights',
   match(ctx) {
     const prefix = ctx.prefixesFor(ANCHOR).find((p) => ctx.countIndexed(`${p}encoder.layer.`) > 0);
@@ -42,16 +59,41 @@ export const hfVitFamily: LayoutFamily = {
     }
     const d = emptyDraft('hf-vit');
     const unsupported: string[] = [];
-    const modelType = ctx.cfg.raw?.['model_type'];
-    if (typeof modelType === 'string' && modelType !== 'vit' && modelType !== 'vit_mae' && modelType !== 'deit') {
-      unsupported.push(`HF model_type "${modelType}"`);
+    const raw = ctx.cfg.raw;
+    const mt = raw?.['model_type'];
+    const modelType = typeof mt === 'string' ? mt : undefined;
+    if (modelType !== undefined) {
+      d.details['modelType'] = modelType;
+      if (!MODEL_TYPES.includes(modelType)) unsupported.push(`HF model_type "${modelType}"`);
     }
-    if (typeof modelType === 'string') d.details['modelType'] = modelType;
+    // A HF config.json leaves out what equals its class default, so an absent field is ViTConfig's / DeiTConfig's /
+    // ViTMAEConfig's value (all three: 12 heads, eps 1e-12, gelu), never a guess from the width. Without a HF
+    // config (bare weights) the generic search of names and shapes applies.
+    let familyHeads: FamilyHeads | undefined;
+    let eps: number | undefined;
+    let refuse: string | undefined;
+    let activation: ReturnType<typeof hfVisionSettings>['act'];
+    if (raw && ctx.cfg.isHf) {
+      const s = hfVisionSettings(ctx, HF_VISION_DEFAULTS[modelType !== undefined && MODEL_TYPES.includes(modelType) ? modelType : 'vit']!);
+      familyHeads = s.heads;
+      eps = s.lnEps;
+      activation = s.act;
+      d.details['hiddenAct'] = s.actName;
+      if (!s.act) refuse = `activation "${s.actName}" is not one Model Lens builds`;
+    }
+    const posEmbed = ctx.opt(`${P}embeddings.position_embeddings`);
+    // Every one of these classes adds an absolute position embedding (ViTMAE's fixed sin-cos one is saved too);
+    // running without it would compute another model.
+    if (!posEmbed) refuse ??= `${P}embeddings.position_embeddings is missing: HF ViT, DeiT and ViTMAE encoders always add one`;
+    if (modelType === 'vit_mae') {
+      const r = raw?.['mask_ratio'];
+      d.details['masking'] = `none: the encoder runs over every patch${typeof r === 'number' ? ` (mask_ratio ${r} applies to pretraining only)` : ''}`;
+    }
     return finishVit(ctx, d, {
       family: 'hf-vit', prefix: P, blockHead, patchW: `${P}${ANCHOR}`, patchB: ctx.opt(`${P}embeddings.patch_embeddings.projection.bias`),
       clsToken: ctx.opt(`${P}embeddings.cls_token`), distToken: ctx.opt(`${P}embeddings.distillation_token`),
-      posEmbed: ctx.opt(`${P}embeddings.position_embeddings`), blocks, known: KNOWN, unsupported,
-      unused: [/^layernorm\.(weight|bias)$/, /^pooler\./, /^classifier\./, /^embeddings\.mask_token$/],
+      posEmbed, blocks, known: KNOWN, unsupported, refuse,
+      unused: UNUSED, familyHeads, lnEps: eps, activation,
     });
   },
 };
