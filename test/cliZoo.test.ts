@@ -124,6 +124,46 @@ test('HF BEiT / Data2Vec-vision through the CLI: inspect says the family and whe
   assert.match(refused.err, /not supported yet: unrecognized block tensors \(encoder\.layer\.1\.attention\.attention\.q_norm\.weight\)/);
 });
 
+/** A copy of a zoo safetensors folder with one more F32 tensor of `shape` in the weights file, beside the same config files. */
+function withExtraTensor(folder: string, name: string, shape: number[]): string {
+  const src = join(FIX, 'zoo', folder);
+  const bytes = readFileSync(join(src, 'model.safetensors'));
+  const hlen = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + hlen).toString('utf8')) as Record<string, unknown>;
+  const data = bytes.subarray(8 + hlen);
+  const size = shape.reduce((a, b) => a * b, 1) * 4;
+  header[name] = { dtype: 'F32', shape, data_offsets: [data.length, data.length + size] };
+  let hb = Buffer.from(JSON.stringify(header), 'utf8');
+  hb = Buffer.concat([hb, Buffer.alloc((8 - (hb.length % 8)) % 8, 0x20)]);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(hb.length));
+  const dir = join(tmp, `${folder}_extra`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'model.safetensors'), Buffer.concat([len, hb, data, Buffer.alloc(size)]));
+  for (const f of ['config.json', 'preprocessor_config.json']) copyFileSync(join(src, f), join(dir, f));
+  return join(dir, 'model.safetensors');
+}
+
+test('HF DeiT / ViTMAE through the CLI: inspect names the model_type and where the heads came from; an unexplained encoder tensor is refused by name', () => {
+  const run = (...args: string[]): { code: number | null; out: string; err: string } => {
+    const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env, timeout: 120_000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  const deit = run('inspect', join(FIX, 'zoo', 'hf_deit_distilled', 'model.safetensors'));
+  assert.equal(deit.code, 0, deit.err);
+  assert.match(deit.out, /hf-vit \(model_type deit\), 2 layers × 12 heads \(from the config: 12 \(the class default; the config does not write it\)\)/);
+  assert.doesNotMatch(deit.out, /not analyzable/);
+  const mae = run('inspect', join(FIX, 'zoo', 'hf_vit_mae', 'pytorch_model.bin'));
+  assert.equal(mae.code, 0, mae.err);
+  assert.match(mae.out, /hf-vit \(model_type vit_mae\), 2 layers × 4 heads \(from the config: num_attention_heads\)/);
+  assert.doesNotMatch(mae.out, /not analyzable/);
+  // A norm after the patch embedding (as some ViT variants have) that the HF ViT layout does not build.
+  const extra = withExtraTensor('hf_deit_distilled', 'deit.embeddings.patch_norm.weight', [48]);
+  const refused = run('analyze', extra, '--limit', '4', '--batch', '4', '--no-cache', '--device', 'cpu');
+  assert.equal(refused.code, 2, refused.err);
+  assert.match(refused.err, /1 tensor\(s\) in the encoder that the hf-vit layout does not explain \(deit\.embeddings\.patch_norm\.weight\)/);
+});
+
 test('an OpenAI TorchScript release (.pt archive) gives exactly the numbers of the same weights as a state dict; inspect says what it read', () => {
   const jit = zoo.models.find((m) => m.file.endsWith('clip_vit_b8_jit.pt'))!;
   const plain = zoo.models.find((m) => m.file.endsWith('clip_vit_b8_state_dict.pt'))!;
